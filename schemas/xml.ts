@@ -1,0 +1,124 @@
+/**
+ * XML text <-> element tree, with fast-xml-parser. fast-xml-parser is not namespace-aware, so we
+ * resolve prefixes here; DOCTYPEs are refused outright (no entity expansion, no XXE).
+ */
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
+import { NAMESPACES, prefixOf } from './namespaces.js'
+import { fail, type XmlElement } from './tree.js'
+
+const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  processEntities: true,
+  htmlEntities: false
+})
+
+type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> }
+
+/** Parses XML into an element tree with resolved namespaces. Malformed XML names line and column. */
+export function parseXml (xml: string): XmlElement {
+  if (/<!DOCTYPE/i.test(xml)) fail('/', 'DOCTYPE is not allowed in CTS documents')
+  const check = XMLValidator.validate(xml)
+  if (check !== true) fail('/', `malformed XML at line ${check.err.line}, column ${check.err.col}: ${check.err.msg}`)
+  const nodes = parser.parse(xml) as OrderedNode[]
+  const roots = nodes.filter((n) => elementName(n) !== undefined)
+  if (roots.length !== 1) fail('/', `a document has exactly one root element, found ${roots.length}`)
+  return toElement(roots[0]!, new Map([['xml', XML_NS]]), '')
+}
+
+function elementName (node: OrderedNode): string | undefined {
+  return Object.keys(node).find((k) => k !== ':@' && k !== '#text' && k !== '#comment')
+}
+
+function toElement (node: OrderedNode, outerScope: Map<string, string>, parentPath: string): XmlElement {
+  const name = elementName(node)!
+  const attrs = node[':@'] ?? {}
+  const scope = new Map(outerScope)
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'xmlns') scope.set('', value)
+    else if (key.startsWith('xmlns:')) scope.set(key.slice(6), value)
+  }
+  const { ns, local } = resolve(name, scope, true, `${parentPath}/${name}`)
+  const path = `${parentPath}/${name}`
+  const el: XmlElement = { ns, local, attributes: [], children: [], text: '' }
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'xmlns' || key.startsWith('xmlns:')) continue
+    const attr = resolve(key, scope, false, `${path}/@${key}`)
+    if (attr.ns === NAMESPACES.xsi && attr.local === 'type') {
+      const type = resolve(value.trim(), scope, true, `${path}/@${key}`)
+      el.xsiType = `{${type.ns}}${type.local}`
+    }
+    el.attributes.push({ ...attr, value })
+  }
+  for (const child of node[name] as OrderedNode[]) {
+    if ('#text' in child) el.text += String(child['#text'])
+    else if (elementName(child) !== undefined) el.children.push(toElement(child, scope, path))
+  }
+  return el
+}
+
+function resolve (name: string, scope: Map<string, string>, useDefault: boolean, path: string): { ns: string, local: string } {
+  const i = name.indexOf(':')
+  if (i < 0) return { ns: useDefault ? (scope.get('') ?? '') : '', local: name }
+  const prefix = name.slice(0, i)
+  const ns = scope.get(prefix)
+  if (ns === undefined) fail(path, `namespace prefix "${prefix}" is not declared`)
+  return { ns, local: name.slice(i + 1) }
+}
+
+const builder = new XMLBuilder({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  suppressEmptyNode: true,
+  processEntities: true,
+  format: true,
+  indentBy: '  '
+})
+
+/** Writes an element tree as XML with the canonical CTS prefixes, declared once on the root. */
+export function writeXml (root: XmlElement): string {
+  const used = new Set<string>()
+  const body = toOrdered(root, used)
+  const declarations: Record<string, string> = {}
+  for (const [prefix, uri] of Object.entries(NAMESPACES)) {
+    if (used.has(uri)) declarations[`@_xmlns:${prefix}`] = uri
+  }
+  body[':@'] = { ...declarations, ...(body[':@'] ?? {}) }
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + (builder.build([body]) as string).trim() + '\n'
+}
+
+function qualified (ns: string, local: string, used: Set<string>): string {
+  if (ns === '') return local
+  const prefix = prefixOf(ns)
+  if (prefix === undefined) throw new Error(`no prefix for namespace ${ns}`)
+  used.add(ns)
+  return `${prefix}:${local}`
+}
+
+function toOrdered (el: XmlElement, used: Set<string>): OrderedNode {
+  const name = qualified(el.ns, el.local, used)
+  const attrs: Record<string, string> = {}
+  if (el.xsiType !== undefined) {
+    const m = /^\{(.*)\}(.*)$/.exec(el.xsiType)!
+    attrs[`@_${qualified(NAMESPACES.xsi, 'type', used)}`] = qualified(m[1]!, m[2]!, used)
+  }
+  for (const a of el.attributes) {
+    if (a.ns === NAMESPACES.xsi && a.local === 'type') continue
+    attrs[`@_${qualified(a.ns, a.local, used)}`] = a.value
+  }
+  const content: OrderedNode[] = el.children.length > 0
+    ? el.children.map((c) => toOrdered(c, used))
+    : el.text === '' ? [] : [{ '#text': el.text }]
+  const node: OrderedNode = { [name]: content }
+  if (Object.keys(attrs).length > 0) node[':@'] = attrs
+  return node
+}
