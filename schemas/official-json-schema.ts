@@ -14,11 +14,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import Ajv from 'ajv-draft-04'
+import AjvDraft04 from 'ajv-draft-04'
 import { NAMESPACES, prefixOf } from './namespaces.js'
 import { defaultCtsSchemaDir } from './xsd-validation.js'
 
 type JsonSchema = Record<string, any>
+
+// ajv-draft-04 is CommonJS with exports.default; Node's ESM loader hands us the exports object.
+type AjvClass = typeof AjvDraft04.default
+const Ajv: AjvClass = (AjvDraft04 as unknown as { default: AjvClass }).default ?? (AjvDraft04 as unknown as AjvClass)
 
 export interface OfficialValidator {
   (document: unknown): boolean
