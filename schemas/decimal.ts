@@ -50,3 +50,15 @@ export function plainDecimal (lexeme: string): string {
   else out = digits.slice(0, point) + '.' + digits.slice(point)
   return m[1] + out
 }
+
+/**
+ * The form of an xs:decimal that is also a JSON number: no "+", no leading zeros, a digit on both
+ * sides of the point ("+007.50" -> "7.50", ".5" -> "0.5", "5." -> "5"). Trailing zeros are kept.
+ */
+export function canonicalDecimal (value: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(value.trim())
+  if (m === null) return value
+  const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0'
+  const fraction = m[3] ?? ''
+  return (m[1] === '-' ? '-' : '') + whole + (fraction === '' ? '' : '.' + fraction)
+}

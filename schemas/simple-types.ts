@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { leaf } from './sequence.js'
 import { ISO4217_CURRENCIES } from './iso4217-currencies.js'
+import { canonicalDecimal } from './decimal.js'
 
 const TZ = '(Z|[+-](0\\d|1[0-3]):[0-5]\\d|[+-]14:00)'
 const DATE = '-?\\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])'
@@ -57,16 +58,21 @@ export const Duration = z.string()
 
 const DECIMAL_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)$/
 
-/** xs:decimal as an exact decimal string (never a binary float), e.g. "0.125" or "-12.5". */
+/**
+ * xs:decimal as an exact decimal string (never a binary float), e.g. "0.125" or "-12.5";
+ * read in any xs:decimal form and kept in the form that is also a JSON number (canonicalDecimal).
+ */
 export const Decimal = leaf('decimal', z.string()
   .max(40, 'has too many digits')
   .regex(DECIMAL_RE, 'must be a decimal number written as a string, e.g. "0.125"')
+  .overwrite(canonicalDecimal)
   .describe('exact decimal as a string, e.g. "0.125"'))
 
 /** emix:quantity (xs:float in the XSD) as an exact, strictly positive decimal string. */
 export const Quantity = leaf('decimal', z.string()
   .max(40, 'has too many digits')
   .regex(DECIMAL_RE, 'must be a decimal number written as a string, e.g. "50" or "2.5"')
+  .overwrite(canonicalDecimal)
   .refine((v) => /[1-9]/.test(v) && !v.startsWith('-'), 'must be greater than 0')
   .describe('quantity > 0 as an exact decimal string, e.g. "50"'))
 
@@ -74,6 +80,7 @@ export const Quantity = leaf('decimal', z.string()
 export const SignedQuantity = leaf('decimal', z.string()
   .max(40, 'has too many digits')
   .regex(DECIMAL_RE, 'must be a decimal number written as a string, e.g. "-20"')
+  .overwrite(canonicalDecimal)
   .describe('signed exact decimal as a string, e.g. "-20"'))
 
 export const UnsignedInt = leaf('integer', z.number().int().min(0).max(4294967295))
