@@ -11,7 +11,9 @@ import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as 
 import { NAMESPACES, prefixOf } from './namespaces.js'
 import type { PayloadName, Payload } from './registry.js'
 import { fromElementTree, toElementTree, type Decoded } from './codec.js'
-import { fail, type XmlElement } from './tree.js'
+import { fail, resolvePrefixed, type XmlElement } from './tree.js'
+
+const resolve = (name: string, scope: Map<string, string>, path: string) => resolvePrefixed(name, scope, true, path)
 import { plainDecimal } from './decimal.js'
 
 type Json = null | boolean | string | LosslessNumber | Json[] | { [key: string]: Json }
@@ -86,14 +88,6 @@ function collectNamespaces (obj: Record<string, unknown>, scope: Map<string, str
   }
 }
 
-function resolve (name: string, scope: Map<string, string>, path: string): { ns: string, local: string } {
-  const i = name.indexOf(':')
-  if (i < 0) return { ns: scope.get('') ?? '', local: name }
-  const ns = scope.get(name.slice(0, i))
-  if (ns === undefined) fail(path, `namespace prefix "${name.slice(0, i)}" is not declared`)
-  return { ns, local: name.slice(i + 1) }
-}
-
 function scalarText (value: unknown): string {
   if (isLosslessNumber(value)) return plainDecimal((value as LosslessNumber).value)
   return String(value)
@@ -116,7 +110,7 @@ function jsonToElement (key: string, value: unknown, outerScope: Map<string, str
     if (k === '$') el.text = scalarText(v)
     else if (k.startsWith('@xmlns')) continue
     else if (k.startsWith('@')) {
-      const attr = resolve(k.slice(1), scope, `${path}/${k}`)
+      const attr = resolvePrefixed(k.slice(1), scope, false, `${path}/${k}`)
       const text = scalarText(v)
       if (attr.ns === NAMESPACES.xsi && attr.local === 'type') {
         const type = resolve(text, scope, `${path}/${k}`)

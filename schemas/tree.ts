@@ -49,6 +49,19 @@ export function fail (path: string, message: string): never {
   throw new CtsValidationError([{ path, message }])
 }
 
+/**
+ * Resolves a prefixed name against the namespace declarations in scope (prefix -> URI; '' is the
+ * default namespace, which applies to elements, not attributes).
+ */
+export function resolvePrefixed (name: string, scope: Map<string, string>, useDefault: boolean, path: string): { ns: string, local: string } {
+  const i = name.indexOf(':')
+  if (i < 0) return { ns: useDefault ? (scope.get('') ?? '') : '', local: name }
+  const prefix = name.slice(0, i)
+  const ns = scope.get(prefix)
+  if (ns === undefined) fail(path, `namespace prefix "${prefix}" is not declared`)
+  return { ns, local: name.slice(i + 1) }
+}
+
 export function resolveQName (qname: QName): { ns: string, local: string } {
   const i = qname.indexOf(':')
   return { ns: NAMESPACES[qname.slice(0, i) as Prefix], local: qname.slice(i + 1) }

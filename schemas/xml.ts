@@ -4,7 +4,7 @@
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser'
 import { NAMESPACES, prefixOf } from './namespaces.js'
-import { fail, type XmlElement } from './tree.js'
+import { fail, resolvePrefixed as resolve, type XmlElement } from './tree.js'
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace'
 
@@ -63,15 +63,6 @@ function toElement (node: OrderedNode, outerScope: Map<string, string>, parentPa
     else if (elementName(child) !== undefined) el.children.push(toElement(child, scope, path))
   }
   return el
-}
-
-function resolve (name: string, scope: Map<string, string>, useDefault: boolean, path: string): { ns: string, local: string } {
-  const i = name.indexOf(':')
-  if (i < 0) return { ns: useDefault ? (scope.get('') ?? '') : '', local: name }
-  const prefix = name.slice(0, i)
-  const ns = scope.get(prefix)
-  if (ns === undefined) fail(path, `namespace prefix "${prefix}" is not declared`)
-  return { ns, local: name.slice(i + 1) }
 }
 
 const builder = new XMLBuilder({
