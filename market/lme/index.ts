@@ -1,0 +1,18 @@
+/**
+ * The Local Market Engine. Pick a mechanism per market with createMechanism; nothing outside
+ * market/lme depends on which one it is.
+ */
+import { CallAuctionMechanism } from './call-auction.js'
+import { ContinuousMechanism } from './continuous.js'
+import type { MarketMechanism, MechanismConfig } from './mechanism.js'
+
+export function createMechanism (config: MechanismConfig): MarketMechanism {
+  switch (config.kind) {
+    case 'continuous': return new ContinuousMechanism(config.selfTrade)
+    case 'callAuction': return new CallAuctionMechanism()
+  }
+}
+
+export * from './types.js'
+export type { MarketMechanism, MechanismConfig, MechanismKind } from './mechanism.js'
+export { apply, replay, type Command } from './replay.js'

@@ -1,0 +1,39 @@
+/**
+ * The LME's interface to the LMA: a market mechanism takes orders for instruments (one book per
+ * delivery interval) and answers each command with the events it caused, every event numbered in
+ * its book's own sequence. Mechanisms are deterministic: the same commands in the same order give
+ * the same events, which is how the ledger rebuilds books after a restart (replay.ts).
+ */
+import type { BookSnapshot, Instrument, MechanismEvent, OrderSnapshot, SelfTradePolicy } from './types.js'
+
+export interface MarketMechanism {
+  readonly kind: MechanismKind
+  /** Enters an order into its instrument's book (created on first use). */
+  submit: (order: import('./types.js').OrderCommand) => MechanismEvent[]
+  /** Cancels the rest of an order. Unknown or finished orders: no events. */
+  cancel: (orderId: string) => MechanismEvent[]
+  /** Reduces an order to `quantity` (0 cancels), keeping its time priority. */
+  reduce: (orderId: string, quantity: number) => MechanismEvent[]
+  /** Gate closure: the book takes no more orders; a call auction clears here. */
+  closeInterval: (instrument: Instrument) => MechanismEvent[]
+  /** A resting (or, in an auction, collected) order, if any. */
+  order: (orderId: string) => (OrderSnapshot & { book: string }) | undefined
+  snapshot: (instrument: Instrument) => BookSnapshot | undefined
+  /** Keys (instrumentKey) of every book, open or closed. */
+  books: () => string[]
+}
+
+export type MechanismKind = 'continuous' | 'callAuction'
+
+export interface MechanismConfig {
+  kind: MechanismKind
+  /** Self-trade prevention of the continuous book (default cancelResting). */
+  selfTrade?: SelfTradePolicy
+}
+
+/** Checks an order as every mechanism must; returns the reject reason and text, or undefined. */
+export function invalidOrder (price: number, quantity: number): { reason: 'invalidPrice' | 'invalidQuantity', text: string } | undefined {
+  if (!Number.isSafeInteger(price)) return { reason: 'invalidPrice', text: `price ${price} is not a whole number of ticks` }
+  if (!Number.isSafeInteger(quantity) || quantity <= 0) return { reason: 'invalidQuantity', text: `quantity ${quantity} must be a whole number of ticks > 0` }
+  return undefined
+}
