@@ -1,0 +1,105 @@
+/**
+ * What the LMA keeps, and the store it keeps it in. The LMA holds its state in memory and writes
+ * every change to the ledger, in one database transaction per batch, before it answers anyone.
+ * On start it loads the ledger and replays each book's commands into a fresh engine.
+ */
+import type { Product } from '../../schemas/emix.js'
+import type { Command, Instrument, MechanismEvent, Side } from '../lme/index.js'
+
+export interface PartyRecord {
+  partyID: string
+  registrationID: string
+  tokenSha256: string
+  partyName?: string
+  partyRole?: string
+  callbackURI?: string
+  marketContexts: string[]
+  registeredAt: string
+  canceledAt?: string
+}
+
+export type TenderStatus = 'open' | 'filled' | 'canceled' | 'rejected'
+
+export interface TenderRecord {
+  tenderID: string
+  partyID: string
+  requestID: string
+  /** The stream tender this interval tender was split from. */
+  parentTenderID?: string
+  book: string
+  instrument: Instrument
+  side: Side
+  /** Decimal strings as tendered (price) and in ticks (the market's scale). */
+  price: string
+  priceTicks: number
+  quantityTicks: number
+  filledTicks: number
+  canceledTicks: number
+  status: TenderStatus
+  /** The product as tendered (for eiReplyTender). */
+  product: Product
+  createdAt: string
+}
+
+export interface TransactionRecord {
+  transactionID: string
+  tenderID: string
+  partyID: string
+  counterPartyID: string
+  book: string
+  matchNumber: number
+  instrument: Instrument
+  side: Side
+  priceTicks: number
+  quantityTicks: number
+  createdAt: string
+  acknowledgedAt?: string
+}
+
+/** An answered request: a resent requestID gets this answer again. */
+export interface RequestRecord {
+  partyID: string
+  requestID: string
+  payload: string
+  body: unknown
+  status: number
+  answer: unknown
+}
+
+/** One command to one book, with the events it caused, at the book's next ledger sequence. */
+export interface BookCommandRecord {
+  book: string
+  seq: number
+  instrument: Instrument
+  command: Command
+  events: MechanismEvent[]
+}
+
+/** Everything one group commit writes, in one database transaction. */
+export interface LedgerBatch {
+  parties: PartyRecord[]
+  requests: RequestRecord[]
+  bookCommands: BookCommandRecord[]
+  /** New tenders, and tenders whose fill/cancel state changed (written as the latest state). */
+  tenders: TenderRecord[]
+  transactions: TransactionRecord[]
+  acknowledgements: Array<{ transactionID: string, at: string }>
+}
+
+export function emptyBatch (): LedgerBatch {
+  return { parties: [], requests: [], bookCommands: [], tenders: [], transactions: [], acknowledgements: [] }
+}
+
+export interface LedgerContents {
+  parties: PartyRecord[]
+  requests: RequestRecord[]
+  /** Every book's commands, each book's in seq order. */
+  bookCommands: BookCommandRecord[]
+  tenders: TenderRecord[]
+  transactions: TransactionRecord[]
+}
+
+export interface Ledger {
+  write: (batch: LedgerBatch) => Promise<void>
+  load: () => Promise<LedgerContents>
+}

@@ -1,0 +1,724 @@
+/**
+ * The Local Market Agent: the only door into the market. It checks every request against the
+ * market's rules, runs the engine (market/lme), records everything in the ledger before it
+ * answers, tells each party of its transactions, and answers queries from its state.
+ *
+ * It knows nothing of HTTP or XML: requests arrive as checked CTS payloads (schemas/) with the
+ * authenticated party, answers leave as CTS payloads with the HTTP-like status they deserve.
+ *
+ * Consistency: every change is made in memory synchronously (so requests never interleave inside
+ * one), collected into the pending ledger batch, and answered only once that batch is written
+ * (group commit: requests that arrive while a batch is being written go into the next one).
+ * If a write fails, the state in memory is ahead of the ledger: the LMA refuses requests (503) and
+ * reloads itself from the ledger.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
+import type { Payload } from '../../schemas/registry.js'
+import type { Product } from '../../schemas/emix.js'
+import type { EiTransaction } from '../../schemas/ei.js'
+import { fromTicks } from '../../schemas/decimal.js'
+import { apply, createMechanism, instrumentKey, type Command, type Instrument, type MarketMechanism, type MechanismEvent } from '../lme/index.js'
+import { emptyBatch, type Ledger, type LedgerBatch, type PartyRecord, type RequestRecord, type TenderRecord, type TransactionRecord } from './ledger.js'
+import { Market, type IntervalOrder, type MarketDefinition } from './markets.js'
+import { newToken, PartyRegistry, sha256 } from './parties.js'
+import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
+import { durationMs, systemClock, utc, type Clock } from './time.js'
+
+export interface Answer<N extends keyof AnswerPayloads = keyof AnswerPayloads> {
+  status: number
+  name: N
+  payload: AnswerPayloads[N]
+}
+
+type AnswerPayloads = {
+  [N in 'eiCreatedTender' | 'eiCreatedStreamTender' | 'eiCanceledTender' | 'eiReplyTender' | 'eiReplyTransaction' | 'eiReplyQuote' |
+    'eiCreatedPartyRegistration' | 'eiReplyPartyRegistration' | 'eiCanceledPartyRegistration' | 'eiReplyEiMarketContext' |
+    'eiReplyPosition' | 'eiReplyMarketRules']: Payload<N>
+}
+
+/** Sends eiCreateTransaction to a party; resolves true once the party acknowledged it (eiCreatedTransaction 2xx). */
+export type TransactionDelivery = (party: PartyRecord, message: Payload<'eiCreateTransaction'>) => Promise<boolean>
+
+/** Market data out: every engine event, in its book's order (the ticker tape). */
+export type EventListener = (events: MechanismEvent[]) => void
+
+export interface LmaOptions {
+  /** The LMA's own party id (counterPartyID of tenders, registrarPartyID). Default "lma". */
+  partyID?: string
+  markets: MarketDefinition[]
+  ledger: Ledger
+  clock?: Clock
+  deliver?: TransactionDelivery
+  /** First retry delay of an unacknowledged transaction; it doubles up to 30 s. Default 500 ms. */
+  retryMs?: number
+  log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
+}
+
+interface PendingAnswer {
+  answer: Answer
+  written: Promise<void>
+}
+
+export class LocalMarketAgent {
+  readonly partyID: string
+  readonly markets = new Map<string, Market>()
+  private readonly clock: Clock
+  private readonly parties = new PartyRegistry()
+  private engines = new Map<string, MarketMechanism>()
+  private instruments = new Map<string, Instrument>()
+  private bookSeq = new Map<string, number>()
+  private tenders = new Map<string, TenderRecord>()
+  /** Stream tender id -> its interval tenders. */
+  private streams = new Map<string, string[]>()
+  private transactions = new Map<string, TransactionRecord>()
+  private answered = new Map<string, PendingAnswer>()
+  private readonly listeners = new Set<EventListener>()
+
+  private pending: LedgerBatch = emptyBatch()
+  private waiters: Array<{ resolve: () => void, reject: (e: unknown) => void }> = []
+  private flushing = false
+  private broken: unknown = undefined
+  private readonly undelivered = new Set<string>()
+  private readonly delivering = new Set<string>()
+  private readonly retryTimers = new Set<NodeJS.Timeout>()
+  private closed = false
+
+  private constructor (private readonly options: LmaOptions) {
+    this.partyID = options.partyID ?? 'lma'
+    this.clock = options.clock ?? systemClock
+    for (const definition of options.markets) this.markets.set(definition.marketContext, new Market(definition))
+  }
+
+  /** Opens the LMA: loads the ledger, replays every book, resumes delivery of unacknowledged transactions. */
+  static async open (options: LmaOptions): Promise<LocalMarketAgent> {
+    const lma = new LocalMarketAgent(options)
+    await lma.load()
+    lma.pumpDeliveries()
+    return lma
+  }
+
+  private log (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>): void {
+    this.options.log?.(level, message, detail)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Loading and the ledger
+
+  private async load (): Promise<void> {
+    const contents = await this.options.ledger.load()
+    this.engines = new Map([...this.markets.values()].map((m) => [m.marketContext, createMechanism({ kind: m.mechanism, selfTrade: m.rules.selfTrade ?? 'cancelResting' })]))
+    this.instruments = new Map()
+    this.bookSeq = new Map()
+    this.tenders = new Map()
+    this.streams = new Map()
+    this.transactions = new Map()
+    this.answered = new Map()
+    this.parties.load(contents.parties)
+    for (const r of contents.requests) this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, written: Promise.resolve() })
+    for (const t of contents.tenders) this.addTender(t)
+    for (const t of contents.transactions) {
+      this.transactions.set(t.transactionID, t)
+      if (t.acknowledgedAt === undefined) this.undelivered.add(t.transactionID)
+    }
+    for (const c of contents.bookCommands) {
+      const engine = this.engines.get(c.instrument.marketContext)
+      if (engine === undefined) throw new Error(`the ledger has book ${c.book} of a market that is not configured`)
+      const expected = (this.bookSeq.get(c.book) ?? 0) + 1
+      if (c.seq !== expected) throw new Error(`ledger gap in book ${c.book}: seq ${c.seq}, expected ${expected}`)
+      this.bookSeq.set(c.book, c.seq)
+      this.instruments.set(c.book, c.instrument)
+      const events = apply(engine, c.command)
+      if (!isDeepStrictEqual(events, c.events)) throw new Error(`replay of book ${c.book} at seq ${c.seq} differs from the ledger`)
+    }
+    // The replayed books must hold exactly the open tenders of the ledger, with what remains of them.
+    for (const t of this.tenders.values()) {
+      if (t.status !== 'open') continue
+      const resting = this.engines.get(t.instrument.marketContext)?.order(t.tenderID)
+      const remaining = t.quantityTicks - t.filledTicks - t.canceledTicks
+      if (resting?.remaining !== remaining) {
+        throw new Error(`tender ${t.tenderID}: the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}`)
+      }
+    }
+    this.broken = undefined
+    this.log('info', 'ledger loaded', { parties: contents.parties.length, tenders: contents.tenders.length, transactions: contents.transactions.length, bookCommands: contents.bookCommands.length })
+  }
+
+  private addTender (t: TenderRecord): void {
+    this.tenders.set(t.tenderID, t)
+    if (t.parentTenderID !== undefined) {
+      const children = this.streams.get(t.parentTenderID) ?? []
+      children.push(t.tenderID)
+      this.streams.set(t.parentTenderID, children)
+    }
+  }
+
+  /** Waits until everything changed so far is in the ledger. */
+  private written (): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject })
+      if (!this.flushing) void this.flush()
+    })
+  }
+
+  private async flush (): Promise<void> {
+    this.flushing = true
+    while (this.waiters.length > 0) {
+      const batch = this.pending
+      const waiters = this.waiters
+      this.pending = emptyBatch()
+      this.waiters = []
+      try {
+        await this.options.ledger.write(batch)
+        for (const w of waiters) w.resolve()
+      } catch (error) {
+        this.broken = error
+        this.log('error', 'ledger write failed; reloading from the ledger', { error: String(error) })
+        for (const w of waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
+        this.pending = emptyBatch()
+        for (const w of this.waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
+        this.waiters = []
+        await this.load().catch((e: unknown) => this.log('error', 'reload failed', { error: String(e) }))
+      }
+    }
+    this.flushing = false
+  }
+
+  /**
+   * Runs one change: checks idempotency, applies `change` to the state synchronously (it fills
+   * the pending batch), records the answer, and resolves once the ledger has it all.
+   */
+  private async change<N extends keyof AnswerPayloads> (partyID: string, requestID: string | undefined, payload: string, body: unknown,
+    change: (batch: LedgerBatch) => Answer<N>): Promise<Answer<N>> {
+    if (this.broken !== undefined || this.closed) throw new MarketRefusal('unavailable', 'the market is recovering; try again')
+    const key = requestID === undefined ? undefined : `${partyID}\u0000${requestID}`
+    if (key !== undefined) {
+      const earlier = this.answered.get(key)
+      if (earlier !== undefined) {
+        await earlier.written
+        if (earlier.answer.name !== answerNameOf(payload)) throw new MarketRefusal('conflict', `requestID ${requestID} was already used for another request`)
+        return earlier.answer as Answer<N>
+      }
+    }
+    const answer = change(this.pending)
+    const written = this.written()
+    if (key !== undefined) {
+      const record: RequestRecord = { partyID, requestID: requestID!, payload, body, status: answer.status, answer }
+      this.pending.requests.push(record)
+      this.answered.set(key, { answer, written: written.catch(() => {}) })
+    }
+    try {
+      await written
+    } catch (error) {
+      if (key !== undefined) this.answered.delete(key)
+      throw error
+    }
+    this.pumpDeliveries()
+    return answer
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Engine commands and their consequences
+
+  private runCommand (batch: LedgerBatch, instrument: Instrument, command: Command, touched: Map<string, TenderRecord>): MechanismEvent[] {
+    const engine = this.engines.get(instrument.marketContext)!
+    const book = instrumentKey(instrument)
+    const events = apply(engine, command)
+    const seq = (this.bookSeq.get(book) ?? 0) + 1
+    this.bookSeq.set(book, seq)
+    this.instruments.set(book, instrument)
+    batch.bookCommands.push({ book, seq, instrument, command, events })
+    const now = this.clock.now().toISOString()
+    for (const e of events) {
+      if (e.type === 'fill') {
+        for (const [side, other] of [[e.maker, e.taker], [e.taker, e.maker]] as const) {
+          const tender = this.tenders.get(side.orderId)!
+          tender.filledTicks += e.quantity
+          if (side.remaining === 0) tender.status = 'filled'
+          touched.set(tender.tenderID, tender)
+          const t: TransactionRecord = {
+            transactionID: transactionIDOf(book, e.matchNumber, side.side), tenderID: tender.tenderID, partyID: side.partyId,
+            counterPartyID: other.partyId, book, matchNumber: e.matchNumber, instrument, side: side.side, priceTicks: e.price,
+            quantityTicks: e.quantity, createdAt: now
+          }
+          this.transactions.set(t.transactionID, t)
+          this.undelivered.add(t.transactionID)
+          batch.transactions.push(t)
+        }
+      } else if (e.type === 'canceled') {
+        const tender = this.tenders.get(e.orderId)!
+        tender.canceledTicks += e.canceledQuantity
+        if (e.remaining === 0) tender.status = tender.filledTicks === tender.quantityTicks ? 'filled' : 'canceled'
+        touched.set(tender.tenderID, tender)
+      } else if (e.type === 'rejected') {
+        const tender = this.tenders.get(e.orderId)
+        if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.tenderID, tender) }
+      }
+    }
+    if (events.length > 0) for (const listener of this.listeners) listener(events)
+    return events
+  }
+
+  /** Copies the tenders a change touched into the batch, as they are at its end. */
+  private seal (batch: LedgerBatch, touched: Map<string, TenderRecord>): void {
+    for (const t of touched.values()) batch.tenders.push(structuredClone(t))
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Party registration
+
+  /** eiCreatePartyRegistration: registers a TEUA or EMA; the answer carries its bearer token. */
+  async registerParty (body: Payload<'eiCreatePartyRegistration'>): Promise<Answer<'eiCreatedPartyRegistration'> & { token: string }> {
+    const now = this.clock.now()
+    const partyID = body.registreePartyID ?? `party-${randomUUID().slice(0, 8)}`
+    const existing = this.parties.get(partyID)
+    if (existing !== undefined && existing.canceledAt === undefined) throw new MarketRefusal('conflict', `party ${partyID} is already registered`)
+    for (const m of body.eiRegistrationInfo.marketContext ?? []) {
+      if (!this.markets.has(m)) throw new MarketRefusal('unknown', `eiRegistrationInfo.marketContext: unknown market ${m}`)
+    }
+    const token = newToken()
+    const info = body.eiRegistrationInfo
+    const party: PartyRecord = {
+      partyID, registrationID: `reg-${randomUUID()}`, tokenSha256: sha256(token), marketContexts: info.marketContext ?? [...this.markets.keys()],
+      registeredAt: now.toISOString(),
+      ...(info.partyName !== undefined && { partyName: info.partyName }),
+      ...(info.partyRole !== undefined && { partyRole: info.partyRole }),
+      ...(info.callbackURI !== undefined && { callbackURI: info.callbackURI })
+    }
+    const answer = await this.change(partyID, undefined, 'eiCreatePartyRegistration', body, (batch) => {
+      this.parties.put(party)
+      batch.parties.push(party)
+      return ok('eiCreatedPartyRegistration', {
+        eiResponse: okResponse(body.requestID, now), registrarPartyID: this.partyID, registrationID: party.registrationID, registreePartyID: partyID
+      })
+    })
+    return { ...answer, token }
+  }
+
+  /** The party a bearer token belongs to. */
+  authenticate (token: string): PartyRecord | undefined {
+    return this.parties.authenticate(token)
+  }
+
+  party (partyID: string): PartyRecord | undefined {
+    return this.parties.get(partyID)
+  }
+
+  requestPartyRegistration (party: PartyRecord, body: Payload<'eiRequestPartyRegistration'>): Answer<'eiReplyPartyRegistration'> {
+    actingAs(party, body.registreePartyID, 'registreePartyID')
+    const info = {
+      ...(party.partyName !== undefined && { partyName: party.partyName }),
+      ...(party.partyRole !== undefined && { partyRole: party.partyRole }),
+      ...(party.callbackURI !== undefined && { callbackURI: party.callbackURI }),
+      marketContext: party.marketContexts
+    }
+    const wanted = body.registrationID
+    return ok('eiReplyPartyRegistration', {
+      eiRegistration: wanted !== undefined && !wanted.includes(party.registrationID)
+        ? []
+        : [{ registreePartyID: [party.partyID], registrarPartyID: this.partyID, eiRegistrationInfo: info, registrationID: party.registrationID, createdDateTime: party.registeredAt }],
+      eiResponse: okResponse(body.requestID, this.clock.now())
+    })
+  }
+
+  /** eiCancelPartyRegistration: cancels the party's open tenders, then its registration. */
+  async cancelPartyRegistration (party: PartyRecord, body: Payload<'eiCancelPartyRegistration'>): Promise<Answer<'eiCanceledPartyRegistration'>> {
+    actingAs(party, body.registreePartyID, 'registreePartyID')
+    if (!body.registrationID.includes(party.registrationID)) throw new MarketRefusal('unknown', `registrationID: ${party.partyID} is registered as ${party.registrationID}`)
+    const now = this.clock.now()
+    return this.change(party.partyID, body.requestID, 'eiCancelPartyRegistration', body, (batch) => {
+      const touched = new Map<string, TenderRecord>()
+      for (const t of this.tenders.values()) {
+        if (t.partyID === party.partyID && t.status === 'open') this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+      }
+      this.seal(batch, touched)
+      const canceled = { ...party, canceledAt: now.toISOString() }
+      this.parties.put(canceled)
+      batch.parties.push(canceled)
+      return ok('eiCanceledPartyRegistration', {
+        respondingPartyID: this.partyID, registreePartyID: party.partyID, registrarPartyID: this.partyID,
+        eiResponse: [okResponse(body.requestID, now, `registration canceled; ${touched.size} open tender(s) canceled`)]
+      })
+    })
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tenders
+
+  /** eiCreateTender: every tender is checked first (all or nothing), then entered into its book(s). */
+  async createTender (party: PartyRecord, body: Payload<'eiCreateTender'>): Promise<Answer<'eiCreatedTender'>> {
+    actingAs(party, body.partyID, 'partyID')
+    return this.change(party.partyID, body.requestID, 'eiCreateTender', body, (batch) => {
+      const plans = this.planTenders(party, body.eiTender)
+      const ids = this.enterTenders(batch, party, body.requestID, plans)
+      return ok('eiCreatedTender', {
+        eiResponse: okResponse(body.requestID, this.clock.now(), `${ids.length} tender(s) created`),
+        partyID: party.partyID, counterPartyID: this.partyID, tenderID: ids.flatMap((x) => x.intervalTenders.map((t) => t.tenderID))
+      })
+    })
+  }
+
+  /** eiCreateStreamTender (extension): as eiCreateTender, answering which tender each interval became. */
+  async createStreamTender (party: PartyRecord, body: Payload<'eiCreateStreamTender'>): Promise<Answer<'eiCreatedStreamTender'>> {
+    actingAs(party, body.partyID, 'partyID')
+    return this.change(party.partyID, body.requestID, 'eiCreateStreamTender', body, (batch) => {
+      const plans = this.planTenders(party, body.eiTender)
+      const created = this.enterTenders(batch, party, body.requestID, plans)
+      return ok('eiCreatedStreamTender', {
+        eiResponse: okResponse(body.requestID, this.clock.now(), `${created.length} stream tender(s) created`),
+        partyID: party.partyID, counterPartyID: this.partyID,
+        streamTender: created.map((c) => ({ tenderID: c.tenderID, intervalTender: c.intervalTenders.map((t, i) => ({ uid: t.uid ?? String(i), tenderID: t.tenderID })) }))
+      })
+    })
+  }
+
+  private planTenders (party: PartyRecord, tenders: Array<{ tenderID: string, product: Product }>) {
+    const now = this.clock.now()
+    const seen = new Set<string>()
+    return tenders.map(({ tenderID, product }, i) => {
+      const market = this.markets.get(product.marketContext)
+      if (market === undefined) throw new MarketRefusal('unknown', `eiTender[${i}].product.marketContext: unknown market ${product.marketContext}`)
+      if (!party.marketContexts.includes(market.marketContext)) throw new MarketRefusal('forbidden', `eiTender[${i}]: ${party.partyID} is not registered for ${market.marketContext}`)
+      const orders = market.intervalOrders(product, now, `eiTender[${i}].product`)
+      const stream = (product.intervals?.length ?? 0) > 0
+      const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
+      for (const id of stream ? [tenderID, ...ids] : ids) {
+        if (this.tenders.has(id) || this.streams.has(id) || seen.has(id)) throw new MarketRefusal('conflict', `eiTender[${i}].tenderID: tender ${id} exists`)
+        seen.add(id)
+      }
+      return { tenderID, product, market, orders, ids, stream }
+    })
+  }
+
+  private enterTenders (batch: LedgerBatch, party: PartyRecord, requestID: string, plans: ReturnType<LocalMarketAgent['planTenders']>) {
+    const touched = new Map<string, TenderRecord>()
+    const createdAt = this.clock.now().toISOString()
+    const created = plans.map((plan) => {
+      const intervalTenders = plan.orders.map((order: IntervalOrder, k) => {
+        const tender: TenderRecord = {
+          tenderID: plan.ids[k]!, partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
+          side: order.side, price: fromTicks(BigInt(order.priceTicks), plan.market.rules.priceScale), priceTicks: order.priceTicks,
+          quantityTicks: order.quantityTicks, filledTicks: 0, canceledTicks: 0, status: 'open', product: plan.product, createdAt,
+          ...(plan.stream && { parentTenderID: plan.tenderID })
+        }
+        this.addTender(tender)
+        touched.set(tender.tenderID, tender)
+        this.runCommand(batch, order.instrument, {
+          type: 'submit',
+          order: {
+            orderId: tender.tenderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
+            quantity: order.quantityTicks, timeInForce: plan.product.integralOnly === true && plan.market.mechanism === 'continuous' ? 'FOK' : 'GTC'
+          }
+        }, touched)
+        return { tenderID: tender.tenderID, uid: order.uid }
+      })
+      return { tenderID: plan.tenderID, intervalTenders }
+    })
+    this.seal(batch, touched)
+    return created
+  }
+
+  /** eiCancelTender: cancels what remains of each tender (a stream tender: of each interval). All or nothing. */
+  async cancelTender (party: PartyRecord, body: Payload<'eiCancelTender'>): Promise<Answer<'eiCanceledTender'>> {
+    actingAs(party, body.partyID, 'partyID')
+    return this.change(party.partyID, body.requestID, 'eiCancelTender', body, (batch) => {
+      // Checked first, changed after: a refused cancel changes nothing.
+      const targets = body.tenderID.flatMap((id, i) => {
+        const ids = this.streams.get(id) ?? [id]
+        const tenders = ids.map((x) => this.tenders.get(x))
+        if (tenders.some((t) => t === undefined)) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id}`)
+        if (tenders.some((t) => t!.partyID !== party.partyID)) throw new MarketRefusal('forbidden', `tenderID[${i}]: tender ${id} is not ${party.partyID}'s`)
+        const open = tenders.filter((t) => t!.status === 'open') as TenderRecord[]
+        if (open.length === 0) throw new MarketRefusal('conflict', `tenderID[${i}]: tender ${id} is already ${tenders[0]!.status}`)
+        return open
+      })
+      const touched = new Map<string, TenderRecord>()
+      const words: string[] = []
+      for (const t of targets) {
+        const events = this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+        const canceled = events.reduce((n, e) => n + (e.type === 'canceled' ? e.canceledQuantity : 0), 0)
+        const scale = this.markets.get(t.instrument.marketContext)!.rules.quantityScale
+        words.push(`${t.tenderID}: ${fromTicks(BigInt(canceled), scale)} canceled, ${fromTicks(BigInt(t.filledTicks), scale)} filled`)
+      }
+      this.seal(batch, touched)
+      return ok('eiCanceledTender', {
+        eiResponse: okResponse(body.requestID, this.clock.now(), words.join('; ')), partyID: party.partyID, counterPartyID: this.partyID
+      })
+    })
+  }
+
+  /** eiRequestTender: the party's outstanding tenders, each with what remains of it. */
+  requestTender (party: PartyRecord, body: Payload<'eiRequestTender'>): Answer<'eiReplyTender'> {
+    actingAs(party, body.partyID, 'partyID')
+    actingAs(party, body.requestorPartyID, 'requestorPartyID')
+    const tenders = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open' &&
+      (body.marketContext === undefined || body.marketContext.includes(t.instrument.marketContext)) &&
+      (body.tenderID === undefined || body.tenderID.includes(t.tenderID) || (t.parentTenderID !== undefined && body.tenderID.includes(t.parentTenderID))))
+    return ok('eiReplyTender', {
+      eiResponse: okResponse(body.requestID, this.clock.now(), `${tenders.length} open tender(s)`),
+      eiTender: tenders.map((t) => ({ tenderID: t.tenderID, product: this.productOf(t.instrument, t.side, t.priceTicks, t.quantityTicks - t.filledTicks - t.canceledTicks, t.tenderID, 'tender') }))
+    })
+  }
+
+  /** eiRequestTransaction: the party's transactions. */
+  requestTransaction (party: PartyRecord, body: Payload<'eiRequestTransaction'>): Answer<'eiReplyTransaction'> {
+    actingAs(party, body.partyID, 'partyID')
+    actingAs(party, body.requestorPartyID, 'requestorPartyID')
+    const list = [...this.transactions.values()].filter((t) => t.partyID === party.partyID &&
+      (body.marketContext === undefined || body.marketContext.includes(t.instrument.marketContext)) &&
+      (body.transactionID === undefined || body.transactionID.includes(t.transactionID)) &&
+      (body.counterPartyID === undefined || body.counterPartyID.includes(t.counterPartyID)))
+    return ok('eiReplyTransaction', {
+      eiResponse: okResponse(body.requestID, this.clock.now(), `${list.length} transaction(s)`),
+      eiTransaction: list.map((t) => this.eiTransactionOf(t))
+    })
+  }
+
+  /** Records that a party acknowledged a transaction (its eiCreatedTransaction). */
+  private async acknowledge (transactionID: string): Promise<void> {
+    const t = this.transactions.get(transactionID)
+    if (t === undefined || t.acknowledgedAt !== undefined || this.broken !== undefined) return
+    t.acknowledgedAt = this.clock.now().toISOString()
+    this.pending.acknowledgements.push({ transactionID, at: t.acknowledgedAt })
+    await this.written()
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Quotes, positions, market context
+
+  /** eiRequestQuote: best bid and ask of every open interval of the requested markets. */
+  requestQuote (party: PartyRecord, body: Payload<'eiRequestQuote'>): Answer<'eiReplyQuote'> {
+    actingAs(party, body.requestorPartyID, 'requestorPartyID')
+    const now = this.clock.now()
+    const quotes: Payload<'eiReplyQuote'>['eiQuote'] = []
+    for (const [book, instrument] of [...this.instruments].sort(([, a], [, b]) => a.dtStart.localeCompare(b.dtStart))) {
+      if (body.marketContext !== undefined && !body.marketContext.includes(instrument.marketContext)) continue
+      const snapshot = this.engines.get(instrument.marketContext)!.snapshot(instrument)
+      if (snapshot === undefined || snapshot.closed) continue
+      const products: Product[] = []
+      const bid = snapshot.bids[0]
+      const ask = snapshot.asks[0]
+      if (bid !== undefined) products.push(this.productOf(instrument, 'buy', bid.price, bid.quantity, `${shortBook(book)}-bid`, 'publication'))
+      if (ask !== undefined) products.push(this.productOf(instrument, 'sell', ask.price, ask.quantity, `${shortBook(book)}-ask`, 'publication'))
+      if (products.length > 0) quotes.push({ quoteID: `${shortBook(book)}@${snapshot.seq}`, product: products })
+    }
+    return ok('eiReplyQuote', { eiResponse: okResponse(body.requestID, now, `${quotes.length} interval(s) quoted`), eiQuote: quotes })
+  }
+
+  /** eiRequestPosition (extension): the party's net position per interval of a bounding interval (buy +, sell -). */
+  requestPosition (party: PartyRecord, body: Payload<'eiRequestPosition'>): Answer<'eiReplyPosition'> {
+    actingAs(party, body.requestorPartyID, 'requestorPartyID')
+    actingAs(party, body.positionPartyID, 'positionPartyID')
+    const market = body.marketContext === undefined
+      ? (this.markets.size === 1 ? [...this.markets.values()][0] : undefined)
+      : this.markets.get(body.marketContext)
+    if (market === undefined) throw new MarketRefusal('unknown', body.marketContext === undefined ? 'marketContext: name the market' : `marketContext: unknown market ${body.marketContext}`)
+    const start = new Date(body.boundingInterval.dtStart).getTime()
+    let span: number
+    try { span = durationMs(body.boundingInterval.duration) } catch (e) { throw new MarketRefusal('rejected', `boundingInterval.duration: ${(e as Error).message}`) }
+    if (Number.isNaN(start) || span <= 0 || start % market.durationMs !== 0 || span % market.durationMs !== 0) {
+      throw new MarketRefusal('rejected', `boundingInterval: must start on and span whole ${market.rules.duration} intervals`)
+    }
+    const count = span / market.durationMs
+    if (count > 10_000) throw new MarketRefusal('rejected', 'boundingInterval: at most 10,000 intervals')
+    const net = new Array<number>(count).fill(0)
+    for (const t of this.transactions.values()) {
+      if (t.partyID !== party.partyID || t.instrument.marketContext !== market.marketContext) continue
+      const k = (new Date(t.instrument.dtStart).getTime() - start) / market.durationMs
+      if (k >= 0 && k < count) net[k]! += t.side === 'buy' ? t.quantityTicks : -t.quantityTicks
+    }
+    return ok('eiReplyPosition', {
+      eiResponse: okResponse(body.requestID, this.clock.now()), requestorPartyID: party.partyID, positionPartyID: party.partyID,
+      marketContext: market.marketContext, boundingInterval: body.boundingInterval,
+      position: {
+        dtStart: utc(new Date(start)), duration: market.rules.duration, energyReal: market.rules.energyReal,
+        intervals: net.map((q, k) => ({ uid: String(k), netQuantity: fromTicks(BigInt(q), market.rules.quantityScale) }))
+      }
+    })
+  }
+
+  requestMarketContext (body: Payload<'eiRequestEiMarketContext'>): Answer<'eiReplyEiMarketContext'> {
+    const unknown = body.marketContext.filter((m) => !this.markets.has(m))
+    if (unknown.length > 0) throw new MarketRefusal('unknown', `marketContext: unknown market ${unknown.join(', ')}`)
+    return ok('eiReplyEiMarketContext', { eiResponse: okResponse(body.requestID, this.clock.now(), 'known market; its rules: eiRequestMarketRules') })
+  }
+
+  requestMarketRules (body: Payload<'eiRequestMarketRules'>): Answer<'eiReplyMarketRules'> {
+    const wanted = body.marketContext ?? [...this.markets.keys()]
+    const unknown = wanted.filter((m) => !this.markets.has(m))
+    if (unknown.length > 0) throw new MarketRefusal('unknown', `marketContext: unknown market ${unknown.join(', ')}`)
+    return ok('eiReplyMarketRules', {
+      eiResponse: okResponse(body.requestID, this.clock.now()),
+      marketRules: wanted.map((m) => {
+        const { selfTrade: _selfTrade, ...rules } = this.markets.get(m)!.rules
+        return rules
+      })
+    })
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Gate closure, market data, transactions out
+
+  /** Closes every book whose gate has closed (cancelling what rests; a call auction clears). */
+  async closeDueIntervals (): Promise<number> {
+    const now = this.clock.now()
+    const due = [...this.instruments].filter(([book, instrument]) => {
+      const market = this.markets.get(instrument.marketContext)!
+      return book !== '' && !market.isOpen(instrument.dtStart, now) && this.engines.get(instrument.marketContext)!.snapshot(instrument)?.closed === false
+    })
+    if (due.length === 0) return 0
+    if (this.broken !== undefined || this.closed) return 0
+    const touched = new Map<string, TenderRecord>()
+    for (const [, instrument] of due) this.runCommand(this.pending, instrument, { type: 'close', instrument }, touched)
+    this.seal(this.pending, touched)
+    await this.written()
+    this.pumpDeliveries()
+    return due.length
+  }
+
+  /** Subscribes to every engine event (the ticker tape); returns the unsubscribe function. */
+  onEvents (listener: EventListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  snapshot (instrument: Instrument) {
+    return this.engines.get(instrument.marketContext)?.snapshot(instrument)
+  }
+
+  books (): Instrument[] {
+    return [...this.instruments.values()]
+  }
+
+  transactionsOf (partyID: string): TransactionRecord[] {
+    return [...this.transactions.values()].filter((t) => t.partyID === partyID)
+  }
+
+  tender (tenderID: string): TenderRecord | undefined {
+    return this.tenders.get(tenderID)
+  }
+
+  /** The eiCreateTransaction a party receives for one of its transactions. */
+  eiCreateTransactionOf (t: TransactionRecord): Payload<'eiCreateTransaction'> {
+    return { requestID: t.transactionID, partyID: t.partyID, counterPartyID: t.counterPartyID, eiTransaction: [this.eiTransactionOf(t)] }
+  }
+
+  private eiTransactionOf (t: TransactionRecord): EiTransaction {
+    return { transactionID: t.transactionID, tenderID: t.tenderID, product: this.productOf(t.instrument, t.side, t.priceTicks, t.quantityTicks, t.transactionID, 'transaction') }
+  }
+
+  private productOf (instrument: Instrument, side: 'buy' | 'sell', priceTicks: number, quantityTicks: number, uid: string, transactiveState: Product['transactiveState']): Product {
+    const rules = this.markets.get(instrument.marketContext)!.rules
+    return {
+      dtStart: instrument.dtStart, duration: instrument.duration,
+      temixPower: { price: fromTicks(BigInt(priceTicks), rules.priceScale), energyReal: rules.energyReal, quantity: fromTicks(BigInt(quantityTicks), rules.quantityScale) },
+      uid, transactiveState, currency: rules.currency, marketContext: instrument.marketContext, side
+    }
+  }
+
+  /** Delivers every unacknowledged transaction to its party; failures retry with backoff. */
+  private pumpDeliveries (attempt = 0): void {
+    const deliver = this.options.deliver
+    if (deliver === undefined || this.closed) return
+    for (const id of this.undelivered) {
+      if (this.delivering.has(id)) continue
+      const t = this.transactions.get(id)!
+      const party = this.parties.get(t.partyID)
+      if (party?.callbackURI === undefined) { this.undelivered.delete(id); continue }
+      this.delivering.add(id)
+      deliver(party, this.eiCreateTransactionOf(t))
+        .catch((error: unknown) => { this.log('warn', 'transaction delivery failed', { transactionID: id, error: String(error) }); return false })
+        .then(async (acknowledged) => {
+          this.delivering.delete(id)
+          if (acknowledged) {
+            this.undelivered.delete(id)
+            await this.acknowledge(id).catch(() => {})
+          } else if (!this.closed) {
+            const delay = Math.min(30_000, (this.options.retryMs ?? 500) * 2 ** attempt)
+            const timer = setTimeout(() => { this.retryTimers.delete(timer); this.pumpDeliveries(attempt + 1) }, delay)
+            this.retryTimers.add(timer)
+          }
+        })
+    }
+  }
+
+  /** Transactions not yet acknowledged by their party. */
+  unacknowledged (): string[] {
+    return [...this.undelivered]
+  }
+
+  /** Stops timers and waits for the ledger to have everything. */
+  async close (): Promise<void> {
+    this.closed = true
+    for (const t of this.retryTimers) clearTimeout(t)
+    if (this.waiters.length > 0 || this.flushing) await this.written().catch(() => {})
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Refusals
+
+  /** The CTS answer to a refused request: the request's response payload with the refusal's code. */
+  refusalAnswer (requestName: string, body: unknown, refusal: MarketRefusal): Answer {
+    const now = this.clock.now()
+    const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+    const requestID = typeof raw.requestID === 'string' && raw.requestID !== '' ? raw.requestID : 'unknown'
+    const response = eiResponse(requestID, refusal.responseCode, refusal.message, now)
+    const partyID = typeof raw.partyID === 'string' && raw.partyID !== '' ? raw.partyID : 'unknown'
+    const status = Number(RESPONSE_CODES[refusal.refusal])
+    const answer = (name: keyof AnswerPayloads, payload: unknown): Answer => ({ status, name, payload } as Answer)
+    switch (requestName) {
+      case 'eiCreateTender': return answer('eiCreatedTender', { eiResponse: response, partyID, counterPartyID: this.partyID })
+      case 'eiCreateStreamTender': return answer('eiCreatedStreamTender', { eiResponse: response, partyID, counterPartyID: this.partyID })
+      case 'eiCancelTender': return answer('eiCanceledTender', { eiResponse: response, partyID, counterPartyID: this.partyID })
+      case 'eiRequestTender': return answer('eiReplyTender', { eiResponse: response })
+      case 'eiRequestTransaction': return answer('eiReplyTransaction', { eiResponse: response })
+      case 'eiRequestQuote': return answer('eiReplyQuote', { eiResponse: response })
+      case 'eiCreatePartyRegistration': return answer('eiCreatedPartyRegistration', { eiResponse: response, registrarPartyID: this.partyID })
+      case 'eiRequestPartyRegistration': return answer('eiReplyPartyRegistration', { eiResponse: response })
+      case 'eiCancelPartyRegistration': {
+        const registree = typeof raw.registreePartyID === 'string' && raw.registreePartyID !== '' ? raw.registreePartyID : 'unknown'
+        return answer('eiCanceledPartyRegistration', { respondingPartyID: this.partyID, registreePartyID: registree, registrarPartyID: this.partyID, eiResponse: [response] })
+      }
+      case 'eiRequestEiMarketContext': return answer('eiReplyEiMarketContext', { eiResponse: response })
+      case 'eiRequestMarketRules': return answer('eiReplyMarketRules', { eiResponse: response })
+      case 'eiRequestPosition': {
+        const bounding = raw.boundingInterval as { dtStart?: unknown, duration?: unknown } | undefined
+        const valid = typeof bounding?.dtStart === 'string' && typeof bounding.duration === 'string'
+        return answer('eiReplyPosition', {
+          eiResponse: response,
+          positionPartyID: typeof raw.positionPartyID === 'string' && raw.positionPartyID !== '' ? raw.positionPartyID : 'unknown',
+          boundingInterval: valid ? bounding : { dtStart: '1970-01-01T00:00:00Z', duration: 'PT0S' }
+        })
+      }
+      default: throw new Error(`no answer payload for ${requestName}`)
+    }
+  }
+}
+
+function ok<N extends keyof AnswerPayloads> (name: N, payload: AnswerPayloads[N]): Answer<N> {
+  return { status: 200, name, payload }
+}
+
+const ANSWER_NAMES: Record<string, string> = {
+  eiCreateTender: 'eiCreatedTender', eiCreateStreamTender: 'eiCreatedStreamTender', eiCancelTender: 'eiCanceledTender',
+  eiCancelPartyRegistration: 'eiCanceledPartyRegistration', eiCreatePartyRegistration: 'eiCreatedPartyRegistration'
+}
+
+function answerNameOf (requestName: string): string | undefined {
+  return ANSWER_NAMES[requestName]
+}
+
+/** A party can only act as itself. */
+function actingAs (party: PartyRecord, claimed: string, field: string): void {
+  if (claimed !== party.partyID) throw new MarketRefusal('forbidden', `${field}: authenticated as ${party.partyID}, cannot act as ${claimed}`)
+}
+
+/** A short, stable name of a book for ids: 10 hex digits of its key's SHA-1. */
+export function shortBook (book: string): string {
+  return createHash('sha1').update(book).digest('hex').slice(0, 10)
+}
+
+/** Transaction ids are stable across replays: book, match number and side. */
+function transactionIDOf (book: string, matchNumber: number, side: 'buy' | 'sell'): string {
+  return `tx-${shortBook(book)}-${matchNumber}-${side === 'buy' ? 'b' : 's'}`
+}

@@ -1,0 +1,47 @@
+/**
+ * The parties registered with the LMA (TEUAs and EMAs), and their bearer tokens. A token is shown
+ * once, at registration; the ledger keeps only its SHA-256.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { PartyRecord } from './ledger.js'
+
+export function newToken (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+export function sha256 (token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+export class PartyRegistry {
+  private readonly byID = new Map<string, PartyRecord>()
+  private readonly byTokenHash = new Map<string, PartyRecord>()
+
+  load (parties: Iterable<PartyRecord>): void {
+    for (const p of parties) this.put(p)
+  }
+
+  put (party: PartyRecord): void {
+    const old = this.byID.get(party.partyID)
+    if (old !== undefined) this.byTokenHash.delete(old.tokenSha256)
+    this.byID.set(party.partyID, party)
+    if (party.canceledAt === undefined) this.byTokenHash.set(party.tokenSha256, party)
+  }
+
+  get (partyID: string): PartyRecord | undefined {
+    return this.byID.get(partyID)
+  }
+
+  /** The active party a bearer token belongs to, or undefined. */
+  authenticate (token: string): PartyRecord | undefined {
+    const hash = sha256(token)
+    const party = this.byTokenHash.get(hash)
+    if (party === undefined) return undefined
+    // The map lookup found it; compare in constant time anyway, as a matter of habit.
+    return timingSafeEqual(Buffer.from(party.tokenSha256, 'hex'), Buffer.from(hash, 'hex')) ? party : undefined
+  }
+
+  all (): PartyRecord[] {
+    return [...this.byID.values()]
+  }
+}
