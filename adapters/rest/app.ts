@@ -6,20 +6,32 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { ctsDocuments } from './cts-documents.js'
+import { lmaRoutes } from './lma.js'
+import type { LocalMarketAgent } from '../../market/lma/lma.js'
 
-export async function buildApp (options: FastifyServerOptions = {}) {
+export interface AppOptions extends FastifyServerOptions {
+  /** Serve this LMA's endpoints under /lma. */
+  lma?: LocalMarketAgent
+}
+
+export async function buildApp ({ lma, ...options }: AppOptions = {}) {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
 
   await app.register(swagger, {
     openapi: {
       info: { title: 'te-gateway', description: 'Transactive energy gateway (NIST CTS)', version: '0.1.0' },
-      tags: [{ name: 'cts documents', description: 'Validate and convert CTS payloads' }]
+      tags: [
+        { name: 'lma', description: 'The Local Market Agent: the only door into the market (CTS payloads, JSON or XML)' },
+        { name: 'cts documents', description: 'Validate and convert CTS payloads' }
+      ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the token answered at registration (x-party-token)' } } }
     }
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   await app.register(ctsDocuments)
+  if (lma !== undefined) await app.register(lmaRoutes, { lma })
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500

@@ -1,0 +1,141 @@
+/**
+ * The LMA's REST face: one endpoint per CTS payload it takes, POST /lma/{payload}. Bodies are CTS
+ * payloads in our JSON form (application/json) or CTS XML (application/xml); the answer comes in
+ * the format the Accept header asks for, or the request's. Every answer is the CTS answer payload
+ * with an EiResponse whose responseCode agrees with the HTTP status.
+ *
+ * Parties authenticate with the bearer token they got at registration
+ * (eiCreatePartyRegistration answers it in the x-party-token header).
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { CtsValidationError, fromXml, parsePayload, toXml } from '../../schemas/codec.js'
+import { payloadJsonSchema } from '../../schemas/json-schema.js'
+import type { PayloadName } from '../../schemas/registry.js'
+import type { Answer, LocalMarketAgent } from '../../market/lma/lma.js'
+import type { PartyRecord } from '../../market/lma/ledger.js'
+import { MarketRefusal } from '../../market/lma/responses.js'
+
+export const TOKEN_HEADER = 'x-party-token'
+
+type Handler = (lma: LocalMarketAgent, party: PartyRecord, body: any) => Answer | Promise<Answer>
+
+/** The request payloads the LMA takes, with what it does with each. */
+const ENDPOINTS: Record<string, { answer: PayloadName, summary: string, handle: Handler }> = {
+  eiRequestPartyRegistration: { answer: 'eiReplyPartyRegistration', summary: 'Read your registration', handle: (l, p, b) => l.requestPartyRegistration(p, b) },
+  eiCancelPartyRegistration: { answer: 'eiCanceledPartyRegistration', summary: 'Cancel your registration (and your open tenders)', handle: (l, p, b) => l.cancelPartyRegistration(p, b) },
+  eiCreateTender: { answer: 'eiCreatedTender', summary: 'Create tenders (one interval, or a stream of intervals)', handle: (l, p, b) => l.createTender(p, b) },
+  eiCreateStreamTender: { answer: 'eiCreatedStreamTender', summary: 'Create stream tenders; the answer maps each interval to its tender (extension)', handle: (l, p, b) => l.createStreamTender(p, b) },
+  eiCancelTender: { answer: 'eiCanceledTender', summary: 'Cancel what remains of tenders', handle: (l, p, b) => l.cancelTender(p, b) },
+  eiRequestTender: { answer: 'eiReplyTender', summary: 'Your outstanding tenders, with what remains of each', handle: (l, p, b) => l.requestTender(p, b) },
+  eiRequestTransaction: { answer: 'eiReplyTransaction', summary: 'Your transactions', handle: (l, p, b) => l.requestTransaction(p, b) },
+  eiRequestQuote: { answer: 'eiReplyQuote', summary: 'Best bid and ask of every open interval', handle: (l, p, b) => l.requestQuote(p, b) },
+  eiRequestPosition: { answer: 'eiReplyPosition', summary: 'Your net position per interval (extension)', handle: (l, p, b) => l.requestPosition(p, b) },
+  eiRequestEiMarketContext: { answer: 'eiReplyEiMarketContext', summary: 'Whether the market contexts are known', handle: (l, _p, b) => l.requestMarketContext(b) },
+  eiRequestMarketRules: { answer: 'eiReplyMarketRules', summary: "The market's rules: currency, scales, unit, intervals, gate closure (extension)", handle: (l, _p, b) => l.requestMarketRules(b) }
+}
+
+function wantsXml (request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? ''
+  if (/application\/(.+\+)?xml|text\/xml/.test(accept)) return true
+  if (/application\/json/.test(accept)) return false
+  return isXmlBody(request)
+}
+
+function isXmlBody (request: FastifyRequest): boolean {
+  return /xml/.test(request.headers['content-type'] ?? '')
+}
+
+/** Our JSON form or CTS XML -> the checked payload. */
+function read (request: FastifyRequest, name: PayloadName): unknown {
+  if (isXmlBody(request)) return fromXml(String(request.body), name).payload
+  return parsePayload(name, request.body)
+}
+
+export function send (request: FastifyRequest, reply: FastifyReply, answer: Answer, headers: Record<string, string> = {}): FastifyReply {
+  reply.code(answer.status).headers(headers)
+  if (wantsXml(request)) return reply.type('application/xml').send(toXml(answer.name, answer.payload as never))
+  return reply.type('application/json').send(answer.payload)
+}
+
+function rawBody (request: FastifyRequest): unknown {
+  if (!isXmlBody(request)) return request.body
+  const requestID = /<(?:\w+:)?requestID>([^<]*)</.exec(String(request.body))?.[1]
+  return { requestID }
+}
+
+/** Turns a failure into the CTS answer payload of `requestName` with the matching code. */
+export function refuse (lma: LocalMarketAgent, request: FastifyRequest, reply: FastifyReply, requestName: string, error: unknown): FastifyReply {
+  let refusal: MarketRefusal
+  if (error instanceof MarketRefusal) refusal = error
+  else if (error instanceof CtsValidationError) {
+    refusal = new MarketRefusal('invalid', error.issues.map((i) => `${i.path}: ${i.message}`).join('; '))
+  } else throw error
+  request.log.info({ refusal: refusal.refusal, description: refusal.message }, `${requestName} refused`)
+  return send(request, reply, lma.refusalAnswer(requestName, rawBody(request), refusal))
+}
+
+function bearer (request: FastifyRequest): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
+  return m?.[1]
+}
+
+export interface LmaRoutesOptions {
+  lma: LocalMarketAgent
+}
+
+export const lmaRoutes: FastifyPluginAsync<LmaRoutesOptions> = async (app, { lma }) => {
+  // Bodies are checked by our codecs (zod, XML), so fastify's own validation and serialization are
+  // off here; the JSON Schemas below are for the OpenAPI docs.
+  app.setValidatorCompiler(() => () => true)
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  // Malformed JSON must still get a CTS answer, so JSON is parsed here too.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)))
+    } catch {
+      done(null, new MalformedJson())
+    }
+  })
+
+  const docs = (name: PayloadName, answer: PayloadName, summary: string, auth: boolean) => ({
+    summary,
+    tags: ['lma'],
+    ...(auth && { security: [{ bearer: [] }] }),
+    body: payloadJsonSchema(name, 'openapi-3.0'),
+    response: { 200: { description: `${answer}`, ...payloadJsonSchema(answer, 'openapi-3.0') } }
+  })
+
+  app.post('/lma/eiCreatePartyRegistration', {
+    schema: docs('eiCreatePartyRegistration', 'eiCreatedPartyRegistration',
+      'Register a TEUA or EMA; the bearer token for every other request comes back in the x-party-token header', false)
+  }, async (request, reply) => {
+    try {
+      if (request.body instanceof MalformedJson) throw new MarketRefusal('invalid', 'malformed JSON')
+      const body = read(request, 'eiCreatePartyRegistration') as Parameters<LocalMarketAgent['registerParty']>[0]
+      const { token, ...answer } = await lma.registerParty(body)
+      request.log.info({ partyID: answer.payload.registreePartyID }, 'party registered')
+      return send(request, reply, answer, { [TOKEN_HEADER]: token })
+    } catch (error) {
+      return refuse(lma, request, reply, 'eiCreatePartyRegistration', error)
+    }
+  })
+
+  for (const [name, endpoint] of Object.entries(ENDPOINTS)) {
+    app.post(`/lma/${name}`, { schema: docs(name as PayloadName, endpoint.answer, endpoint.summary, true) }, async (request, reply) => {
+      try {
+        if (request.body instanceof MalformedJson) throw new MarketRefusal('invalid', 'malformed JSON')
+        const token = bearer(request)
+        const party = token === undefined ? undefined : lma.authenticate(token)
+        if (party === undefined) throw new MarketRefusal('unauthorized', token === undefined ? 'send Authorization: Bearer <token from registration>' : 'unknown or canceled token')
+        const body = read(request, name as PayloadName)
+        return send(request, reply, await endpoint.handle(lma, party, body))
+      } catch (error) {
+        return refuse(lma, request, reply, name, error)
+      }
+    })
+  }
+}
+
+class MalformedJson {}
