@@ -7,14 +7,18 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { ctsDocuments } from './cts-documents.js'
 import { lmaRoutes } from './lma.js'
+import { teuaRoutes } from './teua.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
+import type { TransactiveEnergyUserAgent } from '../../market/teua/teua.js'
 
 export interface AppOptions extends FastifyServerOptions {
   /** Serve this LMA's endpoints under /lma. */
   lma?: LocalMarketAgent
+  /** Serve these TEUAs' endpoints under /teua/{partyID}. */
+  teuas?: Map<string, TransactiveEnergyUserAgent>
 }
 
-export async function buildApp ({ lma, ...options }: AppOptions = {}) {
+export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
 
   await app.register(swagger, {
@@ -22,6 +26,7 @@ export async function buildApp ({ lma, ...options }: AppOptions = {}) {
       info: { title: 'te-gateway', description: 'Transactive energy gateway (NIST CTS)', version: '0.1.0' },
       tags: [
         { name: 'lma', description: 'The Local Market Agent: the only door into the market (CTS payloads, JSON or XML)' },
+        { name: 'teua', description: 'Transactive Energy User Agents: their SC-facing orders and their CTS callback' },
         { name: 'cts documents', description: 'Validate and convert CTS payloads' }
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the token answered at registration (x-party-token)' } } }
@@ -32,6 +37,7 @@ export async function buildApp ({ lma, ...options }: AppOptions = {}) {
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   await app.register(ctsDocuments)
   if (lma !== undefined) await app.register(lmaRoutes, { lma })
+  if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500

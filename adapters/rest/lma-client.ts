@@ -1,0 +1,62 @@
+/**
+ * HTTP clients of the CTS REST bindings: a TEUA's (or EMA's) client of the LMA, and the LMA's
+ * delivery of eiCreateTransaction to each party's callback URI. Answers are checked with our
+ * schemas before anyone uses them.
+ */
+import { parsePayload } from '../../schemas/codec.js'
+import type { PayloadName, Payload } from '../../schemas/registry.js'
+import type { LmaClient, LmaReply } from '../../market/teua/teua.js'
+import type { TransactionDelivery } from '../../market/lma/lma.js'
+import { TOKEN_HEADER } from './lma.js'
+
+export interface Registration {
+  partyID: string
+  callbackURI?: string
+  partyName?: string
+  partyRole?: string
+  marketContext?: string[]
+}
+
+export class HttpLmaClient implements LmaClient {
+  constructor (readonly baseUrl: string, private readonly token?: string, private readonly timeoutMs = 10_000) {}
+
+  /** Registers a party (eiCreatePartyRegistration) and returns a client that acts as it. */
+  static async register (baseUrl: string, registration: Registration): Promise<{ client: HttpLmaClient, answer: Payload<'eiCreatedPartyRegistration'> }> {
+    const anonymous = new HttpLmaClient(baseUrl)
+    const { partyID, ...info } = registration
+    const res = await anonymous.post('eiCreatePartyRegistration', { requestID: `reg-${partyID}-${Date.now()}`, registreePartyID: partyID, eiRegistrationInfo: info })
+    const answer = parsePayload('eiCreatedPartyRegistration', await res.json())
+    const token = res.headers.get(TOKEN_HEADER)
+    if (res.status !== 200 || token === null) throw new Error(`registration of ${partyID} refused: ${answer.eiResponse.responseCode} ${answer.eiResponse.responseDescription ?? ''}`)
+    return { client: new HttpLmaClient(baseUrl, token), answer }
+  }
+
+  private async post (request: string, body: unknown): Promise<Response> {
+    return fetch(`${this.baseUrl}/lma/${request}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.token !== undefined && { authorization: `Bearer ${this.token}` }) },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs)
+    })
+  }
+
+  async call<N extends PayloadName> (request: PayloadName, answer: N, body: unknown): Promise<LmaReply<N>> {
+    const res = await this.post(request, body)
+    return { status: res.status, payload: parsePayload(answer, await res.json()) }
+  }
+}
+
+/** The LMA tells a party of a transaction: POST {callbackURI}/eiCreateTransaction; acknowledged on a 2xx eiCreatedTransaction. */
+export function httpTransactionDelivery (timeoutMs = 5000): TransactionDelivery {
+  return async (party, message) => {
+    const res = await fetch(`${party.callbackURI!.replace(/\/$/, '')}/eiCreateTransaction`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(message),
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+    if (res.status !== 200) return false
+    const answer = parsePayload('eiCreatedTransaction', await res.json())
+    return answer.eiResponse.responseCode.startsWith('2') && answer.eiResponse.refID === message.requestID
+  }
+}
