@@ -67,6 +67,8 @@ export async function migrate (db: Database): Promise<string[]> {
       migrationsTable: 'pgmigrations',
       schema: db.schema,
       checkOrder: true,
+      // Several processes may start at once (tests, replicas): wait for the lock rather than fail.
+      advisoryLockMode: 'wait',
       log: () => {}
     })
     return applied.map((m) => m.name)
