@@ -43,3 +43,14 @@ export function utc (instant: string | Date): string {
 export function hasZone (dateTime: string): boolean {
   return /(Z|[+-]\d\d:\d\d)$/.test(dateTime) && dateTime.includes('T')
 }
+
+/** The wall clock shifted by an offset: a simulation jumps ahead, then time runs on at real speed. */
+export class OffsetClock implements Clock {
+  private offsetMs = 0
+  now (): Date { return new Date(Date.now() + this.offsetMs) }
+  /** Moves the clock forward to `to` (never back). */
+  jumpTo (to: Date): void {
+    const gap = to.getTime() - this.now().getTime()
+    if (gap > 0) this.offsetMs += gap
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Starts an LMA with its store and HTTP server: what `te-gateway lma` and the demo share.
+ */
+import { rmSync } from 'node:fs'
+import pg from 'pg'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../rest/app.js'
+import { httpTransactionDelivery } from '../rest/lma-client.js'
+import { openDatabase, type Database } from '../postgres/database.js'
+import { PgLedger } from '../postgres/ledger.js'
+import { LocalMarketAgent } from '../../market/lma/lma.js'
+import type { MarketDefinition } from '../../market/lma/markets.js'
+import type { Clock } from '../../market/lma/time.js'
+
+export interface MarketServiceOptions {
+  markets: MarketDefinition[]
+  port: number
+  host: string
+  /** postgres://...; unset: embedded PGlite in dataDir. */
+  databaseUrl?: string
+  dataDir: string
+  /** PostgreSQL schema (default public). */
+  schema?: string
+  /** Start from an empty store (the demo does). */
+  fresh?: boolean
+  clock?: Clock
+  logLevel: string
+}
+
+export interface MarketService {
+  lma: LocalMarketAgent
+  app: FastifyInstance
+  db: Database
+  url: string
+  close: () => Promise<void>
+}
+
+export async function startMarketService (options: MarketServiceOptions): Promise<MarketService> {
+  const url = options.databaseUrl === '' ? undefined : options.databaseUrl
+  if (options.fresh === true) {
+    if (url === undefined) rmSync(options.dataDir, { recursive: true, force: true })
+    else if (options.schema !== undefined) {
+      const pool = new pg.Pool({ connectionString: url })
+      await pool.query(`DROP SCHEMA IF EXISTS ${options.schema} CASCADE`).finally(() => pool.end())
+    }
+  }
+  const db = await openDatabase(url !== undefined
+    ? { url, ...(options.schema !== undefined && { schema: options.schema }) }
+    : { dataDir: options.dataDir })
+  const scales = new Map(options.markets.map((m) => [m.marketContext, { priceScale: m.priceScale, quantityScale: m.quantityScale }]))
+  const app0 = { log: undefined as FastifyInstance['log'] | undefined }
+  const lma = await LocalMarketAgent.open({
+    markets: options.markets,
+    ledger: new PgLedger(db, (m) => scales.get(m)!),
+    deliver: httpTransactionDelivery(),
+    ...(options.clock !== undefined && { clock: options.clock }),
+    log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
+  })
+  const app = await buildApp({ lma, logger: { level: options.logLevel } })
+  app0.log = app.log
+  const address = await app.listen({ port: options.port, host: options.host })
+  const gate = setInterval(() => { lma.closeDueIntervals().catch((error: unknown) => app.log.error({ err: error }, 'gate closure failed')) }, 1000)
+  return {
+    lma, app, db, url: address,
+    close: async () => {
+      clearInterval(gate)
+      await app.close()
+      await lma.close()
+      await db.close()
+    }
+  }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * te-gateway: the command line.
+ *   te-gateway demo     a demo microgrid trading over HTTP, then staying up (npm start)
+ *   te-gateway lma      the Local Market Agent (with its engine) alone
+ * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL.
+ */
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Command, InvalidArgumentError } from 'commander'
+import { z } from 'zod'
+import { DEMO_MARKET, runDemo } from './demo.js'
+import { startMarketService } from './market-service.js'
+import { MarketRules } from '../../schemas/extensions.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const env = process.env
+
+function port (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is 0..65535')
+  return n
+}
+
+function positive (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 48) throw new InvalidArgumentError('a whole number from 1 to 48')
+  return n
+}
+
+function onSignals (close: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => { void close().then(() => process.exit(0), () => process.exit(1)) })
+  }
+}
+
+const program = new Command()
+  .name('te-gateway')
+  .description('Transactive energy gateway: a CTS local market (LMA, LME, TEUAs) over REST, with a PostgreSQL ledger')
+  .showHelpAfterError()
+
+program.command('demo', { isDefault: true })
+  .description('run a demo microgrid (loads, PV, a battery) trading over HTTP for a few intervals, then stay up with the API docs at /docs')
+  .option('-p, --port <port>', 'LMA port; the TEUAs listen on the next one', port, Number(env.PORT ?? 3000))
+  .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
+  .option('-n, --intervals <count>', 'delivery intervals to trade', positive, 4)
+  .option('-c, --config <file>', 'supervisory controllers (JSON)', `${root}market/sc/demo-microgrid.json`)
+  .option('--data-dir <dir>', 'embedded PostgreSQL directory, when DATABASE_URL is unset (the demo starts it afresh)', env.DATA_DIR ?? './data/demo')
+  .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'warn')
+  .action(async (o: { port: number, host: string, intervals: number, config: string, dataDir: string, logLevel: string }) => {
+    console.log(`te-gateway demo: ${o.intervals} delivery interval(s), ledger ${env.DATABASE_URL ? 'PostgreSQL (schema te_demo)' : `embedded PostgreSQL in ${o.dataDir}`}`)
+    const demo = await runDemo({ ...o, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), out: (line) => console.log(line) })
+    onSignals(demo.close)
+  })
+
+program.command('lma')
+  .description('run the Local Market Agent (with its matching engine) and its REST API')
+  .option('-p, --port <port>', 'port', port, Number(env.PORT ?? 3000))
+  .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
+  .option('-m, --markets <file>', 'JSON array of market rules (tex:marketRules fields, + optional selfTrade); default: the demo market')
+  .option('--data-dir <dir>', 'embedded PostgreSQL directory, when DATABASE_URL is unset', env.DATA_DIR ?? './data/lma')
+  .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, logLevel: string }) => {
+    const Markets = z.array(MarketRules.extend({ selfTrade: z.enum(['cancelResting', 'cancelIncoming', 'allow']).optional() })).min(1)
+    const markets = o.markets === undefined ? [DEMO_MARKET] : Markets.parse(JSON.parse(readFileSync(o.markets, 'utf8')))
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }) })
+    service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => m.marketContext).join(', ')}`)
+    onSignals(service.close)
+  })
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`te-gateway: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(1)
+})
