@@ -61,7 +61,8 @@ export class PgLedger implements Ledger {
                  market_context text, dt_start timestamptz, duration text, side text, price numeric, quantity numeric, filled numeric,
                  canceled numeric, status text, product jsonb, created_at timestamptz)
           ON CONFLICT (tender_id) DO UPDATE SET filled = EXCLUDED.filled, canceled = EXCLUDED.canceled, status = EXCLUDED.status`,
-        [JSON.stringify(batch.tenders.map((t) => {
+        // A tender changed by several requests of one batch is written once, as it is last.
+        [JSON.stringify([...new Map(batch.tenders.map((t) => [t.tenderID, t])).values()].map((t) => {
           const { priceScale, quantityScale } = this.scaleOf(t.instrument.marketContext)
           return {
             tender_id: t.tenderID, party_id: t.partyID, request_id: t.requestID, parent_tender_id: t.parentTenderID ?? null, book_id: t.book,

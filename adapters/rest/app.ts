@@ -21,6 +21,16 @@ export interface AppOptions extends FastifyServerOptions {
 export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
 
+  // Before any route plugin, so that every scope inherits it: 5xx bodies never leak internals.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      return reply.code(status).send({ error: 'internal error' })
+    }
+    return reply.code(status).send({ error: error.message })
+  })
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'te-gateway', description: 'Transactive energy gateway (NIST CTS)', version: '0.1.0' },
@@ -39,13 +49,5 @@ export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
   if (lma !== undefined) await app.register(lmaRoutes, { lma })
   if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
 
-  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    const status = error.statusCode ?? 500
-    if (status >= 500) {
-      request.log.error({ err: error }, 'request failed')
-      return reply.code(status).send({ error: 'internal error' })
-    }
-    return reply.code(status).send({ error: error.message })
-  })
   return app
 }

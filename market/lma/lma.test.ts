@@ -152,3 +152,37 @@ describe('LMA', () => {
     expect(lma.tender('s2')!.status).toBe('filled')
   })
 })
+
+describe('LMA under concurrency and store failure', () => {
+  it('group commit: many concurrent crossing tenders, all acknowledged and all recorded', async () => {
+    const parties = await Promise.all(['a', 'b', 'c', 'd'].map(register))
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => {
+      const party = parties[i % 4]!
+      return create(party, tender(`c${i}`, i % 2 === 0 ? 'buy' : 'sell', `0.1${i % 10}0`, '1'))
+    }))
+    expect(answers.every((a) => a.status === 200)).toBe(true)
+    const rows = (await db.pool.query('SELECT count(*)::int AS n FROM tenders')).rows[0].n
+    expect(rows).toBe(40)
+    await lma.close()
+    lma = await open()
+    expect([...Array(40).keys()].every((i) => lma.tender(`c${i}`) !== undefined)).toBe(true)
+  })
+
+  it('a failed ledger write answers 503, changes nothing, and the LMA reloads itself from the ledger', async () => {
+    await lma.close()
+    const real = new PgLedger(db, () => ({ priceScale: 3, quantityScale: 1 }))
+    let failNext = false
+    lma = await LocalMarketAgent.open({
+      markets: [testMarket()], clock,
+      ledger: { load: () => real.load(), write: async (batch) => { if (failNext) { failNext = false; throw new Error('disk full') } return real.write(batch) } }
+    })
+    const a = await register('a')
+    await create(a, tender('kept', 'buy', '0.100', '1'))
+    failNext = true
+    expect((await refusal(create(a, tender('lost', 'buy', '0.100', '1')))).refusal).toBe('unavailable')
+    for (let i = 0; i < 50 && lma.tender('lost') !== undefined; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(lma.tender('lost')).toBeUndefined()
+    expect(lma.tender('kept')!.status).toBe('open')
+    expect((await create(a, tender('after', 'buy', '0.100', '1'))).status).toBe(200)
+  })
+})
