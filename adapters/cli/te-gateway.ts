@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * te-gateway: the command line.
  *   te-gateway demo     a demo microgrid trading over HTTP, then staying up (npm start)
