@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { ctsDocuments } from './cts-documents.js'
 import { lmaRoutes } from './lma.js'
+import { marketDataRoutes } from './market-data.js'
 import { teuaRoutes } from './teua.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { TransactiveEnergyUserAgent } from '../../market/teua/teua.js'
@@ -36,6 +37,7 @@ export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
       info: { title: 'te-gateway', description: 'Transactive energy gateway (NIST CTS)', version: '0.1.0' },
       tags: [
         { name: 'lma', description: 'The Local Market Agent: the only door into the market (CTS payloads, JSON or XML)' },
+        { name: 'market data', description: 'Ticker tape (Server-Sent Events) and book snapshots' },
         { name: 'teua', description: 'Transactive Energy User Agents: their SC-facing orders and their CTS callback' },
         { name: 'cts documents', description: 'Validate and convert CTS payloads' }
       ],
@@ -46,7 +48,10 @@ export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   await app.register(ctsDocuments)
-  if (lma !== undefined) await app.register(lmaRoutes, { lma })
+  if (lma !== undefined) {
+    await app.register(lmaRoutes, { lma })
+    await app.register(marketDataRoutes, { lma })
+  }
   if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
 
   return app

@@ -84,10 +84,19 @@ export interface LedgerBatch {
   tenders: TenderRecord[]
   transactions: TransactionRecord[]
   acknowledgements: Array<{ transactionID: string, at: string }>
+  /** Not stored: each changed book's best bid and ask after the change, for the market data feed. */
+  topOfBook: TopOfBook[]
+}
+
+export interface TopOfBook {
+  book: string
+  seq: number
+  bestBid?: { price: number, quantity: number }
+  bestAsk?: { price: number, quantity: number }
 }
 
 export function emptyBatch (): LedgerBatch {
-  return { parties: [], requests: [], bookCommands: [], tenders: [], transactions: [], acknowledgements: [] }
+  return { parties: [], requests: [], bookCommands: [], tenders: [], transactions: [], acknowledgements: [], topOfBook: [] }
 }
 
 export interface LedgerContents {

@@ -19,7 +19,7 @@ import type { Product } from '../../schemas/emix.js'
 import type { EiTransaction } from '../../schemas/ei.js'
 import { fromTicks } from '../../schemas/decimal.js'
 import { apply, createMechanism, instrumentKey, type Command, type Instrument, type MarketMechanism, type MechanismEvent } from '../lme/index.js'
-import { emptyBatch, type Ledger, type LedgerBatch, type PartyRecord, type RequestRecord, type TenderRecord, type TransactionRecord } from './ledger.js'
+import { emptyBatch, type Ledger, type LedgerBatch, type PartyRecord, type RequestRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type IntervalOrder, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
@@ -40,8 +40,11 @@ type AnswerPayloads = {
 /** Sends eiCreateTransaction to a party; resolves true once the party acknowledged it (eiCreatedTransaction 2xx). */
 export type TransactionDelivery = (party: PartyRecord, message: Payload<'eiCreateTransaction'>) => Promise<boolean>
 
-/** Market data out: every engine event, in its book's order (the ticker tape). */
-export type EventListener = (events: MechanismEvent[]) => void
+/**
+ * Market data out: every engine event once it is in the ledger, in its book's order (the ticker
+ * tape). `reset` says the books were reloaded: take new snapshots.
+ */
+export type EventListener = (events: MechanismEvent[], extra: { reset?: true, topOfBook?: TopOfBook[] }) => void
 
 export interface LmaOptions {
   /** The LMA's own party id (counterPartyID of tenders, registrarPartyID). Default "lma". */
@@ -171,6 +174,7 @@ export class LocalMarketAgent {
       try {
         await this.options.ledger.write(batch)
         for (const w of waiters) w.resolve()
+        this.publish(batch)
       } catch (error) {
         this.broken = error
         this.log('error', 'ledger write failed; reloading from the ledger', { error: String(error) })
@@ -179,6 +183,8 @@ export class LocalMarketAgent {
         for (const w of this.waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
         this.waiters = []
         await this.load().catch((e: unknown) => this.log('error', 'reload failed', { error: String(e) }))
+        // Books may have moved back to what the ledger holds: market data subscribers start over.
+        for (const listener of this.listeners) listener([], { reset: true })
       }
     }
     this.flushing = false
@@ -228,6 +234,14 @@ export class LocalMarketAgent {
     this.bookSeq.set(book, seq)
     this.instruments.set(book, instrument)
     batch.bookCommands.push({ book, seq, instrument, command, events })
+    if (events.length > 0 && this.listeners.size > 0) {
+      const top = engine.snapshot(instrument)!
+      batch.topOfBook.push({
+        book, seq: top.seq,
+        ...(top.bids[0] !== undefined && { bestBid: { price: top.bids[0].price, quantity: top.bids[0].quantity } }),
+        ...(top.asks[0] !== undefined && { bestAsk: { price: top.asks[0].price, quantity: top.asks[0].quantity } })
+      })
+    }
     const now = this.clock.now().toISOString()
     for (const e of events) {
       if (e.type === 'fill') {
@@ -255,7 +269,6 @@ export class LocalMarketAgent {
         if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.tenderID, tender) }
       }
     }
-    if (events.length > 0) for (const listener of this.listeners) listener(events)
     return events
   }
 
@@ -576,6 +589,19 @@ export class LocalMarketAgent {
     return due.length
   }
 
+  private publish (batch: LedgerBatch): void {
+    if (this.listeners.size === 0) return
+    const events = batch.bookCommands.flatMap((c) => c.events)
+    if (events.length === 0) return
+    for (const listener of this.listeners) {
+      try {
+        listener(events, { topOfBook: batch.topOfBook })
+      } catch (error) {
+        this.log('warn', 'market data listener failed', { error: String(error) })
+      }
+    }
+  }
+
   /** Subscribes to every engine event (the ticker tape); returns the unsubscribe function. */
   onEvents (listener: EventListener): () => void {
     this.listeners.add(listener)
@@ -588,6 +614,11 @@ export class LocalMarketAgent {
 
   books (): Instrument[] {
     return [...this.instruments.values()]
+  }
+
+  /** The instrument of a book key (instrumentKey). */
+  instrumentOf (book: string): Instrument | undefined {
+    return this.instruments.get(book)
   }
 
   transactionsOf (partyID: string): TransactionRecord[] {

@@ -1,0 +1,113 @@
+/**
+ * Market data: the ticker tape and book snapshots, public and read-only.
+ *   GET /lma/market-data/stream[?marketContext=]   Server-Sent Events: every book change order by
+ *       order (accepted, canceled, fill with both sides' remaining), every trade, gate closure, and
+ *       the best bid/ask after each change. Each event carries its book and the book's seq.
+ *   GET /lma/market-data/book?marketContext=&dtStart=&duration=   a snapshot with the seq it was
+ *       taken at: the snapshot, then the stream's events of that book with a higher seq, rebuild
+ *       the book exactly; a gap in seq shows a lost event.
+ *   GET /lma/market-data/books   every book with its best bid and ask.
+ * Party ids are not published. Prices and quantities are decimal strings in the market's units.
+ * (The SSE framing is a few lines: data lines, an id, an event name, and a heartbeat comment.)
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import { fromTicks } from '../../schemas/decimal.js'
+import type { LocalMarketAgent } from '../../market/lma/lma.js'
+import { instrumentKey, type BookSnapshot, type Instrument, type MechanismEvent } from '../../market/lme/index.js'
+
+interface Scales { priceScale: number, quantityScale: number }
+
+function publicEvent (e: MechanismEvent, s: Scales): Record<string, unknown> {
+  const P = (t: number) => fromTicks(BigInt(t), s.priceScale)
+  const Q = (t: number) => fromTicks(BigInt(t), s.quantityScale)
+  switch (e.type) {
+    case 'accepted': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, side: e.side, price: P(e.price), quantity: Q(e.quantity) }
+    case 'rejected': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, reason: e.reason }
+    case 'fill': return {
+      type: e.type, book: e.book, seq: e.seq, matchNumber: e.matchNumber, price: P(e.price), quantity: Q(e.quantity),
+      maker: { orderId: e.maker.orderId, side: e.maker.side, remaining: Q(e.maker.remaining) },
+      taker: { orderId: e.taker.orderId, side: e.taker.side, remaining: Q(e.taker.remaining) }
+    }
+    case 'canceled': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, side: e.side, canceled: Q(e.canceledQuantity), remaining: Q(e.remaining), reason: e.reason }
+    case 'closed': return { type: e.type, book: e.book, seq: e.seq, volume: Q(e.volume), ...(e.clearingPrice !== undefined && { clearingPrice: P(e.clearingPrice) }) }
+  }
+}
+
+export function publicSnapshot (snapshot: BookSnapshot, s: Scales) {
+  const level = (l: { price: number, quantity: number, orders: number }) => ({ price: fromTicks(BigInt(l.price), s.priceScale), quantity: fromTicks(BigInt(l.quantity), s.quantityScale), orders: l.orders })
+  return {
+    book: instrumentKey(snapshot.instrument), instrument: snapshot.instrument, seq: snapshot.seq, closed: snapshot.closed,
+    bids: snapshot.bids.map(level), asks: snapshot.asks.map(level),
+    orders: snapshot.orders.map((o) => ({ orderId: o.orderId, side: o.side, price: fromTicks(BigInt(o.price), s.priceScale), remaining: fromTicks(BigInt(o.remaining), s.quantityScale) }))
+  }
+}
+
+export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent }> = async (app, { lma }) => {
+  const scalesOf = (marketContext: string): Scales => lma.markets.get(marketContext)!.rules
+  const bbo = (instrument: Instrument) => {
+    const snapshot = lma.snapshot(instrument)!
+    const s = scalesOf(instrument.marketContext)
+    const top = (l: { price: number, quantity: number } | undefined) => l === undefined ? null : { price: fromTicks(BigInt(l.price), s.priceScale), quantity: fromTicks(BigInt(l.quantity), s.quantityScale) }
+    return { bestBid: top(snapshot.bids[0]), bestAsk: top(snapshot.asks[0]) }
+  }
+
+  app.get<{ Querystring: { marketContext?: string } }>('/lma/market-data/stream', {
+    schema: {
+      summary: 'The ticker tape (Server-Sent Events): every book change order by order, best bid/ask, every trade',
+      tags: ['market data'],
+      querystring: { type: 'object', properties: { marketContext: { type: 'string' } } }
+    }
+  }, (request, reply) => {
+    const only = request.query.marketContext
+    reply.hijack()
+    const out = reply.raw
+    out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    out.write(': te-gateway market data\n\n')
+    const send = (event: string, data: Record<string, unknown>) => {
+      out.write(`id: ${String(data.book ?? '')}#${String(data.seq ?? '')}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    }
+    const unsubscribe = lma.onEvents((events, extra) => {
+      if (extra.reset === true) { send('reset', {}); return }
+      const wanted = (book: string) => {
+        const instrument = lma.instrumentOf(book)
+        return instrument !== undefined && (only === undefined || instrument.marketContext === only) ? instrument : undefined
+      }
+      for (const e of events) {
+        const instrument = wanted(e.book)
+        if (instrument !== undefined) send(e.type, publicEvent(e, scalesOf(instrument.marketContext)))
+      }
+      // The best bid and ask as they were right after each change (not as the book is now).
+      for (const top of extra.topOfBook ?? []) {
+        const instrument = wanted(top.book)
+        if (instrument === undefined) continue
+        const s = scalesOf(instrument.marketContext)
+        const level = (l?: { price: number, quantity: number }) => l === undefined ? null : { price: fromTicks(BigInt(l.price), s.priceScale), quantity: fromTicks(BigInt(l.quantity), s.quantityScale) }
+        send('bbo', { type: 'bbo', book: top.book, seq: top.seq, bestBid: level(top.bestBid), bestAsk: level(top.bestAsk) })
+      }
+    })
+    const heartbeat = setInterval(() => out.write(': ping\n\n'), 15_000)
+    request.raw.on('close', () => {
+      clearInterval(heartbeat)
+      unsubscribe()
+    })
+  })
+
+  app.get<{ Querystring: { marketContext: string, dtStart: string, duration: string } }>('/lma/market-data/book', {
+    schema: {
+      summary: "A book's snapshot, levels and orders, with the seq it was taken at",
+      tags: ['market data'],
+      querystring: { type: 'object', properties: { marketContext: { type: 'string' }, dtStart: { type: 'string' }, duration: { type: 'string' } }, required: ['marketContext', 'dtStart', 'duration'] }
+    }
+  }, async (request, reply) => {
+    const { marketContext, dtStart, duration } = request.query
+    const market = lma.markets.get(marketContext)
+    const at = new Date(dtStart)
+    if (market === undefined || Number.isNaN(at.getTime())) return reply.code(404).send({ error: 'unknown market or interval' })
+    const snapshot = lma.snapshot({ marketContext, dtStart: at.toISOString(), duration })
+    if (snapshot === undefined) return reply.code(404).send({ error: 'no book for that interval yet' })
+    return publicSnapshot(snapshot, market.rules)
+  })
+
+  app.get('/lma/market-data/books', { schema: { summary: 'Every book with its best bid and ask', tags: ['market data'] } }, async () =>
+    lma.books().map((instrument) => ({ book: instrumentKey(instrument), instrument, seq: lma.snapshot(instrument)!.seq, closed: lma.snapshot(instrument)!.closed, ...bbo(instrument) })))
+}
