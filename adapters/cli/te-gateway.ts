@@ -10,7 +10,10 @@ import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
 import { DEMO_MARKET, runDemo } from './demo.js'
 import { startMarketService } from './market-service.js'
+import Fastify from 'fastify'
 import { MarketRules } from '../../schemas/extensions.js'
+import { lmeRoutes } from '../rest/lme.js'
+import { createMechanism } from '../../market/lme/index.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const env = process.env
@@ -66,6 +69,23 @@ program.command('lma')
     const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => m.marketContext).join(', ')}`)
     onSignals(service.close)
+  })
+
+program.command('lme')
+  .description('run a matching engine alone, its MarketMechanism interface over REST (/lme/...)')
+  .option('-p, --port <port>', 'port', port, Number(env.PORT ?? 3002))
+  .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
+  .option('--mechanism <kind>', 'continuous or callAuction', 'continuous')
+  .option('--self-trade <policy>', 'cancelResting, cancelIncoming or allow', 'cancelResting')
+  .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
+  .action(async (o: { port: number, host: string, mechanism: string, selfTrade: string, logLevel: string }) => {
+    const kind = z.enum(['continuous', 'callAuction']).parse(o.mechanism)
+    const selfTrade = z.enum(['cancelResting', 'cancelIncoming', 'allow']).parse(o.selfTrade)
+    const app = Fastify({ logger: { level: o.logLevel } })
+    await app.register(lmeRoutes, { lme: createMechanism({ kind, selfTrade }) })
+    app.get('/health', async () => ({ status: 'ok' }))
+    await app.listen({ port: o.port, host: o.host })
+    onSignals(() => app.close())
   })
 
 program.parseAsync().catch((error: unknown) => {
