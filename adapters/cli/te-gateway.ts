@@ -13,6 +13,9 @@ import { startMarketService } from './market-service.js'
 import Fastify from 'fastify'
 import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
+import { startParticipants } from './participants.js'
+import { loadControllers } from '../../market/sc/controllers.js'
+import { parsePayload } from '../../schemas/codec.js'
 import { createMechanism } from '../../market/lme/index.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -69,6 +72,38 @@ program.command('lma')
     const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => m.marketContext).join(', ')}`)
     onSignals(service.close)
+  })
+
+program.command('teua')
+  .description('run TEUAs, one per supervisory controller, against an LMA: they register, serve their REST face, and re-plan the next intervals periodically')
+  .requiredOption('--lma <url>', 'the LMA, e.g. http://127.0.0.1:3000')
+  .option('-p, --port <port>', 'port of the TEUAs', port, Number(env.PORT ?? 3001))
+  .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
+  .option('-c, --config <file>', 'supervisory controllers (JSON)', `${root}market/sc/demo-microgrid.json`)
+  .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
+  .option('--every <seconds>', 'seconds between planning passes', positive, 10)
+  .option('--horizon <intervals>', 'how many coming intervals to plan', positive, 3)
+  .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
+  .action(async (o: { lma: string, port: number, host: string, config: string, market?: string, every: number, horizon: number, logLevel: string }) => {
+    const answer = await fetch(`${o.lma}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
+    if (answer.status !== 200) throw new Error(`the LMA at ${o.lma} answered ${answer.status} to eiRequestMarketRules`)
+    const rules = parsePayload('eiReplyMarketRules', await answer.json()).marketRules ?? []
+    const market = o.market === undefined ? rules[0] : rules.find((m) => m.marketContext === o.market)
+    if (market === undefined) throw new Error(`no market ${o.market ?? ''} at ${o.lma}`)
+    const controllers = loadControllers(JSON.parse(readFileSync(o.config, 'utf8')), market)
+    const participants = await startParticipants({ lmaUrl: o.lma, controllers, market, port: o.port, host: o.host, logLevel: o.logLevel, horizon: o.horizon })
+    // One pass at a time: a slow pass is not overtaken by the next (which would tender twice).
+    let running = false
+    const tick = () => {
+      if (running) return
+      running = true
+      participants.plan(new Date())
+        .catch((error: unknown) => participants.app.log.error({ err: error }, 'planning failed'))
+        .finally(() => { running = false })
+    }
+    tick()
+    const timer = setInterval(tick, o.every * 1000)
+    onSignals(async () => { clearInterval(timer); await participants.close() })
   })
 
 program.command('lme')

@@ -17,21 +17,21 @@ import { MarketRefusal } from '../../market/lma/responses.js'
 
 export const TOKEN_HEADER = 'x-party-token'
 
-type Handler = (lma: LocalMarketAgent, party: PartyRecord, body: any) => Answer | Promise<Answer>
+type Handler = (lma: LocalMarketAgent, party: PartyRecord | undefined, body: any) => Answer | Promise<Answer>
 
 /** The request payloads the LMA takes, with what it does with each. */
-const ENDPOINTS: Record<string, { answer: PayloadName, summary: string, handle: Handler }> = {
-  eiRequestPartyRegistration: { answer: 'eiReplyPartyRegistration', summary: 'Read your registration', handle: (l, p, b) => l.requestPartyRegistration(p, b) },
-  eiCancelPartyRegistration: { answer: 'eiCanceledPartyRegistration', summary: 'Cancel your registration (and your open tenders)', handle: (l, p, b) => l.cancelPartyRegistration(p, b) },
-  eiCreateTender: { answer: 'eiCreatedTender', summary: 'Create tenders (one interval, or a stream of intervals)', handle: (l, p, b) => l.createTender(p, b) },
-  eiCreateStreamTender: { answer: 'eiCreatedStreamTender', summary: 'Create stream tenders; the answer maps each interval to its tender (extension)', handle: (l, p, b) => l.createStreamTender(p, b) },
-  eiCancelTender: { answer: 'eiCanceledTender', summary: 'Cancel what remains of tenders', handle: (l, p, b) => l.cancelTender(p, b) },
-  eiRequestTender: { answer: 'eiReplyTender', summary: 'Your outstanding tenders, with what remains of each', handle: (l, p, b) => l.requestTender(p, b) },
-  eiRequestTransaction: { answer: 'eiReplyTransaction', summary: 'Your transactions', handle: (l, p, b) => l.requestTransaction(p, b) },
-  eiRequestQuote: { answer: 'eiReplyQuote', summary: 'Best bid and ask of every open interval', handle: (l, p, b) => l.requestQuote(p, b) },
-  eiRequestPosition: { answer: 'eiReplyPosition', summary: 'Your net position per interval (extension)', handle: (l, p, b) => l.requestPosition(p, b) },
-  eiRequestEiMarketContext: { answer: 'eiReplyEiMarketContext', summary: 'Whether the market contexts are known', handle: (l, _p, b) => l.requestMarketContext(b) },
-  eiRequestMarketRules: { answer: 'eiReplyMarketRules', summary: "The market's rules: currency, scales, unit, intervals, gate closure (extension)", handle: (l, _p, b) => l.requestMarketRules(b) }
+const ENDPOINTS: Record<string, { answer: PayloadName, summary: string, handle: Handler, open?: true }> = {
+  eiRequestPartyRegistration: { answer: 'eiReplyPartyRegistration', summary: 'Read your registration', handle: (l, p, b) => l.requestPartyRegistration(p!, b) },
+  eiCancelPartyRegistration: { answer: 'eiCanceledPartyRegistration', summary: 'Cancel your registration (and your open tenders)', handle: (l, p, b) => l.cancelPartyRegistration(p!, b) },
+  eiCreateTender: { answer: 'eiCreatedTender', summary: 'Create tenders (one interval, or a stream of intervals)', handle: (l, p, b) => l.createTender(p!, b) },
+  eiCreateStreamTender: { answer: 'eiCreatedStreamTender', summary: 'Create stream tenders; the answer maps each interval to its tender (extension)', handle: (l, p, b) => l.createStreamTender(p!, b) },
+  eiCancelTender: { answer: 'eiCanceledTender', summary: 'Cancel what remains of tenders', handle: (l, p, b) => l.cancelTender(p!, b) },
+  eiRequestTender: { answer: 'eiReplyTender', summary: 'Your outstanding tenders, with what remains of each', handle: (l, p, b) => l.requestTender(p!, b) },
+  eiRequestTransaction: { answer: 'eiReplyTransaction', summary: 'Your transactions', handle: (l, p, b) => l.requestTransaction(p!, b) },
+  eiRequestQuote: { answer: 'eiReplyQuote', summary: 'Best bid and ask of every open interval', handle: (l, p, b) => l.requestQuote(p!, b) },
+  eiRequestPosition: { answer: 'eiReplyPosition', summary: 'Your net position per interval (extension)', handle: (l, p, b) => l.requestPosition(p!, b) },
+  eiRequestEiMarketContext: { answer: 'eiReplyEiMarketContext', summary: 'Whether the market contexts are known (no token needed)', handle: (l, _p, b) => l.requestMarketContext(b), open: true },
+  eiRequestMarketRules: { answer: 'eiReplyMarketRules', summary: "The market's rules: currency, scales, unit, intervals, gate closure (extension; no token needed)", handle: (l, _p, b) => l.requestMarketRules(b), open: true }
 }
 
 function wantsXml (request: FastifyRequest): boolean {
@@ -123,12 +123,12 @@ export const lmaRoutes: FastifyPluginAsync<LmaRoutesOptions> = async (app, { lma
   })
 
   for (const [name, endpoint] of Object.entries(ENDPOINTS)) {
-    app.post(`/lma/${name}`, { schema: docs(name as PayloadName, endpoint.answer, endpoint.summary, true) }, async (request, reply) => {
+    app.post(`/lma/${name}`, { schema: docs(name as PayloadName, endpoint.answer, endpoint.summary, endpoint.open !== true) }, async (request, reply) => {
       try {
         if (request.body instanceof MalformedJson) throw new MarketRefusal('invalid', 'malformed JSON')
         const token = bearer(request)
         const party = token === undefined ? undefined : lma.authenticate(token)
-        if (party === undefined) throw new MarketRefusal('unauthorized', token === undefined ? 'send Authorization: Bearer <token from registration>' : 'unknown or canceled token')
+        if (party === undefined && endpoint.open !== true) throw new MarketRefusal('unauthorized', token === undefined ? 'send Authorization: Bearer <token from registration>' : 'unknown or canceled token')
         const body = read(request, name as PayloadName)
         return send(request, reply, await endpoint.handle(lma, party, body))
       } catch (error) {
