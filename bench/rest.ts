@@ -1,0 +1,106 @@
+/**
+ * REST benchmark: durable tenders per second through the LMA (every tender in the ledger before
+ * its answer) against a fastify empty route, measured in the same run with the same load
+ * generator (autocannon, in this process; the servers each run in a process of their own).
+ *   npm run bench:rest [-- --seconds 10 --connections 32]
+ * The ledger is PostgreSQL when DATABASE_URL is set, else embedded PGlite.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import autocannon from 'autocannon'
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } })
+const seconds = Number(values.seconds)
+const connections = Number(values.connections)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'te-bench-'))
+const url = process.env.DATABASE_URL
+const schema = `bench_${randomBytes(4).toString('hex')}`
+const MARKET = 'https://microgrid.example.org/markets/bench'
+const markets = join(dir, 'markets.json')
+writeFileSync(markets, JSON.stringify([{
+  marketContext: MARKET, currency: 'USD', priceScale: 3, quantityScale: 1, energyReal: { itemDescription: 'RealEnergy', itemUnits: 'Wh', siScaleCode: 'k' },
+  granularity: 'PT1H', duration: 'PT1H', gateClosure: 'PT5M', mechanism: 'continuous'
+}]))
+
+async function waitFor (address: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(`${address}/health`)).ok) return } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${address} did not start`)
+}
+
+function run (opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => autocannon(opts, (error: unknown, result: autocannon.Result) => error ? reject(error) : resolve(result)))
+}
+
+function stop (child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM') })
+}
+
+const rows: Array<{ name: string, rate: number, p50: number, p99: number, errors: number, non2xx: number }> = []
+const record = (name: string, r: autocannon.Result) => rows.push({ name, rate: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })
+
+// 1. The yardstick.
+const empty = fork(join(root, 'bench/empty-server.ts'), ['0'], { execArgv: ['--import', 'tsx'] })
+const emptyUrl = await new Promise<string>((resolve) => empty.once('message', (m: { url: string }) => resolve(m.url)))
+console.error(`fastify empty route: ${seconds}s, ${connections} connections ...`)
+await run({ url: `${emptyUrl}/empty`, method: 'POST', connections, duration: 2 }) // warm-up
+record('fastify empty route', await run({ url: `${emptyUrl}/empty`, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, connections, duration: seconds }))
+await stop(empty)
+
+// 2. The LMA, durable tenders.
+const port = 3900 + Math.floor(Math.random() * 90)
+const lma = spawn(process.execPath, ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []), join(root, 'adapters/cli/te-gateway.ts'), 'lma', '--port', String(port), '--markets', markets, '--data-dir', join(dir, 'pglite'), '--schema', schema, '--log-level', 'warn'], {
+  env: { ...process.env }, stdio: ['ignore', 'ignore', 'inherit']
+})
+const lmaUrl = `http://127.0.0.1:${port}`
+await waitFor(lmaUrl)
+const tokens: string[] = []
+for (let i = 0; i < 8; i++) {
+  const res = await fetch(`${lmaUrl}/lma/eiCreatePartyRegistration`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `reg-${i}`, registreePartyID: `bench-${i}`, eiRegistrationInfo: { partyRole: 'teua' } }) })
+  tokens.push(res.headers.get('x-party-token')!)
+}
+let n = 0
+const hours = Array.from({ length: 6 }, (_, k) => new Date(Date.UTC(2031, 0, 1, 12 + k)).toISOString())
+const tenderRequest = () => {
+  const i = n++
+  const who = i % 8
+  // Buys at 0.080..0.119 and sells at 0.100..0.139: part of the tenders trade.
+  const buy = i % 2 === 0
+  const tenderID = `b${who}-${i}`
+  return {
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[who]}` },
+    body: JSON.stringify({
+      requestID: `r-${i}`, partyID: `bench-${who}`, counterPartyID: 'lma',
+      eiTender: [{ tenderID, product: { dtStart: hours[Math.floor(i / 2) % 6], duration: 'PT1H', temixPower: { price: buy ? `0.${String(80 + (i % 40)).padStart(3, '0')}` : `0.${100 + (i % 40)}`, quantity: `${1 + (i % 5)}.0` }, uid: tenderID, transactiveState: 'tender', marketContext: MARKET, side: buy ? 'buy' : 'sell' } }]
+    })
+  }
+}
+console.error(`LMA durable tenders (${url === undefined ? 'PGlite' : 'PostgreSQL'}): ${seconds}s, ${connections} connections ...`)
+const requests = [{ method: 'POST' as const, path: '/lma/eiCreateTender', setupRequest: (req: any) => ({ ...req, ...tenderRequest() }) }]
+await run({ url: lmaUrl, connections, duration: 2, requests }) // warm-up
+record(`LMA eiCreateTender (durable, ${url === undefined ? 'PGlite' : 'PostgreSQL'})`, await run({ url: lmaUrl, connections, duration: seconds, requests }))
+const books = await (await fetch(`${lmaUrl}/lma/market-data/books`)).json() as unknown[]
+await stop(lma)
+if (url !== undefined) {
+  const pool = new pg.Pool({ connectionString: url })
+  const counted = (await pool.query(`SELECT (SELECT count(*) FROM ${schema}.tenders)::int AS tenders, (SELECT count(*) FROM ${schema}.transactions)::int AS transactions`)).rows[0]
+  console.log(`ledger after the run: ${counted.tenders} tenders, ${counted.transactions} transactions in ${books.length} books`)
+  await pool.query(`DROP SCHEMA ${schema} CASCADE`)
+  await pool.end()
+}
+
+console.log(`\nREST benchmark (Node ${process.version}, ${seconds}s per run, ${connections} connections, autocannon)\n`)
+console.log('| endpoint | requests/s | p50 ms | p99 ms | errors | non-2xx |')
+console.log('|---|---:|---:|---:|---:|---:|')
+for (const r of rows) console.log(`| ${r.name} | ${r.rate.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`)
+const ratio = rows[1]!.rate / rows[0]!.rate
+console.log(`\nGoal: durable tenders at least half the empty route's rate: ${(100 * ratio).toFixed(0)}% -> ${ratio >= 0.5 ? 'met' : 'MISSED'}`)
