@@ -2,7 +2,8 @@
  * Every answer a test sees must be a valid CTS document: checked with our schemas, written as XML
  * and validated by xmllint against the official CTS XSDs (plus our extension XSD where needed).
  */
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { HttpLmaClient } from '../adapters/rest/lma-client.js'
 import { fromXml, parsePayload, toXml } from '../schemas/codec.js'
 import { PAYLOADS, type PayloadName } from '../schemas/registry.js'
 import { validateXml } from '../schemas/xsd-validation.js'
@@ -22,4 +23,10 @@ export function validJsonAnswer<N extends PayloadName> (name: N, body: unknown) 
 export function validXmlAnswer<N extends PayloadName> (name: N, xml: string) {
   expect(validateXml(xml, { extensions: needsExtensions(name, xml) }).errors).toEqual([])
   return fromXml(xml, name).payload
+}
+
+/** In a test file: every answer an HttpLmaClient receives is checked as above. */
+export function checkEveryAnswer (): void {
+  beforeAll(() => { HttpLmaClient.inspect = (name, body) => { validJsonAnswer(name, body) } })
+  afterAll(() => { HttpLmaClient.inspect = undefined })
 }

@@ -90,6 +90,10 @@ export class PgLedger implements Ledger {
     [JSON.stringify(document)])
   }
 
+  async ping (): Promise<void> {
+    await this.db.pool.query('SELECT 1')
+  }
+
   async load (): Promise<LedgerContents> {
     const q = async <R extends Record<string, any>>(sql: string) => (await this.db.pool.query<R>(sql)).rows
     const iso = (v: Date | null) => v === null ? undefined : v.toISOString()

@@ -46,7 +46,18 @@ export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  // Liveness: the process answers. Readiness: the LMA is loaded, its ledger answers.
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+    if (lma === undefined) return { status: 'ready' }
+    if (!lma.ready) return reply.code(503).send({ status: 'recovering' })
+    try {
+      await lma.ping()
+      return { status: 'ready' }
+    } catch {
+      return reply.code(503).send({ status: 'ledger unreachable' })
+    }
+  })
   await app.register(ctsDocuments)
   if (lma !== undefined) {
     await app.register(lmaRoutes, { lma })

@@ -17,7 +17,13 @@ export interface Registration {
   marketContext?: string[]
 }
 
+/** Sees every answer body a client receives (tests check each against the CTS schemas). */
+export type AnswerInspector = (name: PayloadName, body: unknown) => void
+
 export class HttpLmaClient implements LmaClient {
+  /** Set by tests: every answer passes through it. */
+  static inspect: AnswerInspector | undefined
+
   constructor (readonly baseUrl: string, private readonly token?: string, private readonly timeoutMs = 10_000) {}
 
   /** Registers a party (eiCreatePartyRegistration) and returns a client that acts as it. */
@@ -25,7 +31,9 @@ export class HttpLmaClient implements LmaClient {
     const anonymous = new HttpLmaClient(baseUrl)
     const { partyID, ...info } = registration
     const res = await anonymous.post('eiCreatePartyRegistration', { requestID: `reg-${partyID}-${Date.now()}`, registreePartyID: partyID, eiRegistrationInfo: info })
-    const answer = parsePayload('eiCreatedPartyRegistration', await res.json())
+    const body = await res.json()
+    HttpLmaClient.inspect?.('eiCreatedPartyRegistration', body)
+    const answer = parsePayload('eiCreatedPartyRegistration', body)
     const token = res.headers.get(TOKEN_HEADER)
     if (res.status !== 200 || token === null) throw new Error(`registration of ${partyID} refused: ${answer.eiResponse.responseCode} ${answer.eiResponse.responseDescription ?? ''}`)
     return { client: new HttpLmaClient(baseUrl, token), answer }
@@ -42,7 +50,9 @@ export class HttpLmaClient implements LmaClient {
 
   async call<N extends PayloadName> (request: PayloadName, answer: N, body: unknown): Promise<LmaReply<N>> {
     const res = await this.post(request, body)
-    return { status: res.status, payload: parsePayload(answer, await res.json()) }
+    const json = await res.json()
+    HttpLmaClient.inspect?.(answer, json)
+    return { status: res.status, payload: parsePayload(answer, json) }
   }
 }
 

@@ -113,6 +113,11 @@ describe('LMA over HTTP', () => {
     expect(lma.books()).toEqual([])
   })
 
+  it('answers health and readiness', async () => {
+    expect((await app.inject('/health')).json()).toEqual({ status: 'ok' })
+    expect((await app.inject('/ready')).json()).toEqual({ status: 'ready' })
+  })
+
   it('publishes the LMA in the OpenAPI docs', async () => {
     const spec = (await app.inject('/docs/json')).json()
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/lma/eiCreateTender', '/lma/eiCancelTender', '/lma/eiCreatePartyRegistration']))

@@ -111,4 +111,6 @@ export interface LedgerContents {
 export interface Ledger {
   write: (batch: LedgerBatch) => Promise<void>
   load: () => Promise<LedgerContents>
+  /** Answers if the store does (readiness). */
+  ping?: () => Promise<void>
 }

@@ -272,9 +272,12 @@ export class LocalMarketAgent {
     return events
   }
 
-  /** Copies the tenders a change touched into the batch, as they are at its end. */
+  /**
+   * Copies the tenders a change touched into the batch, as they are at its end. A shallow copy is
+   * enough: what changes in a tender are its numbers and status; its product never changes.
+   */
   private seal (batch: LedgerBatch, touched: Map<string, TenderRecord>): void {
-    for (const t of touched.values()) batch.tenders.push(structuredClone(t))
+    for (const t of touched.values()) batch.tenders.push({ ...t })
   }
 
   // ------------------------------------------------------------------------------------------
@@ -671,6 +674,15 @@ export class LocalMarketAgent {
           }
         })
     }
+  }
+
+  async ping (): Promise<void> {
+    await this.options.ledger.ping?.()
+  }
+
+  /** Ready to take requests: loaded, and not recovering from a failed ledger write. */
+  get ready (): boolean {
+    return this.broken === undefined && !this.closed
   }
 
   /** Transactions not yet acknowledged by their party. */

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { HttpLmaClient } from '../../adapters/rest/lma-client.js'
 import { testMarket, MARKET } from '../market.js'
+import { checkEveryAnswer } from '../cts-answers.js'
 
 const url = process.env.DATABASE_URL
 const schema = `crash_${randomBytes(4).toString('hex')}`
@@ -52,6 +53,9 @@ afterAll(async () => {
     await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => pool.end())
   }
 })
+
+
+checkEveryAnswer()
 
 describe('SIGKILL mid-stream', () => {
   it('loses no acknowledged tender or transaction, and duplicates none', async () => {

@@ -15,6 +15,7 @@ import { instrumentKey } from '../../market/lme/index.js'
 import type { Database } from '../../adapters/postgres/database.js'
 import { dropTestDatabase, openTestDatabase } from '../database.js'
 import { H12, H13, MARKET, START, testMarket } from '../market.js'
+import { checkEveryAnswer } from '../cts-answers.js'
 
 let db: Database
 let lma: LocalMarketAgent
@@ -60,6 +61,9 @@ async function listen (events: Event[], signal: AbortSignal): Promise<void> {
 }
 
 type Order = { side: string, price: string, remaining: string }
+
+
+checkEveryAnswer()
 
 describe('ticker tape and book cloning', () => {
   it('snapshot + stream rebuilds every book of a random session exactly, with no gaps', async () => {

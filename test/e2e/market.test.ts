@@ -14,7 +14,7 @@ import type { Database } from '../../adapters/postgres/database.js'
 import { dropTestDatabase, openTestDatabase } from '../database.js'
 import { H12, H13, MARKET, START, testMarket } from '../market.js'
 import { toXml } from '../../schemas/codec.js'
-import { validXmlAnswer } from '../cts-answers.js'
+import { checkEveryAnswer, validXmlAnswer } from '../cts-answers.js'
 
 let db: Database
 let lma: LocalMarketAgent
@@ -57,6 +57,9 @@ afterEach(async () => {
 
 const teuaUrl = () => `http://127.0.0.1:${(teuaApp.server.address() as { port: number }).port}`
 
+
+checkEveryAnswer()
+
 describe('market over HTTP', () => {
   it('a crossing buy and sell: one transaction each side at the resting price, told to each TEUA, positions +q/-q', async () => {
     const seller = await join('seller', teuaUrl())
@@ -91,6 +94,13 @@ describe('market over HTTP', () => {
     await b.tender({ side: 'sell', price: '0.130', quantity: '2.0', dtStart: H12 })
     await settled()
     expect(big.status).toBe('filled')
+    // Cancel after a partial fill cancels only the rest.
+    const partly = await a.tender({ side: 'buy', price: '0.140', quantity: '4.0', dtStart: H13 })
+    await b.tender({ side: 'sell', price: '0.140', quantity: '1.5', dtStart: H13 })
+    await settled()
+    expect(await a.cancel(partly.tenderID)).toBe(true)
+    expect(lma.tender(partly.tenderID)).toMatchObject({ status: 'canceled', filledTicks: 15, canceledTicks: 25 })
+    expect(a.position(H13)).toBe('1.5')
     // Cancel: resting, filled (409), unknown (404), another's (403).
     const rest = await a.tender({ side: 'buy', price: '0.090', quantity: '1.0', dtStart: H12 })
     expect(await a.cancel(rest.tenderID)).toBe(true)
