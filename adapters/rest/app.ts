@@ -1,6 +1,6 @@
 /**
  * Builds the gateway's fastify app: external plugins (OpenAPI docs), then our routes.
- * Tests build it and use inject; server.ts listens.
+ * Tests build it and use inject; the CLI (adapters/cli) listens.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
