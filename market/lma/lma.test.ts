@@ -153,6 +153,19 @@ describe('LMA', () => {
   })
 })
 
+describe('LMA registration', () => {
+  it('a canceled registration cancels the open tenders, and its token stops working', async () => {
+    const { token } = await lma.registerParty({ requestID: 'reg', registreePartyID: 'z', eiRegistrationInfo: { partyRole: 'teua' } })
+    const z = lma.authenticate(token)!
+    expect(lma.authenticate(token)).toBe(z)
+    await create(z, tender('z1', 'buy', '0.100', '1'))
+    const answer = await lma.cancelPartyRegistration(z, { requestID: 'bye', registreePartyID: 'z', registrarPartyID: 'lma', registrationID: [z.registrationID] })
+    expect(answer.payload.eiResponse![0]!.responseDescription).toMatch(/1 open tender/)
+    expect(lma.tender('z1')!.status).toBe('canceled')
+    expect(lma.authenticate(token)).toBeUndefined()
+  })
+})
+
 describe('LMA under concurrency and store failure', () => {
   it('group commit: many concurrent crossing tenders, all acknowledged and all recorded', async () => {
     const parties = await Promise.all(['a', 'b', 'c', 'd'].map(register))

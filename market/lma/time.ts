@@ -6,11 +6,22 @@ import { DURATION_RE } from '../../schemas/simple-types.js'
 
 const UNIT_MS = { W: 604_800_000, D: 86_400_000, H: 3_600_000, M: 60_000, S: 1000 } as const
 
+/** Durations a market uses are few; each is parsed once. */
+const known = new Map<string, number>()
+
 /**
  * Milliseconds of a duration of fixed length (weeks, days, hours, minutes, seconds). Years and
  * months have no fixed length: they are refused, as are negative or malformed durations.
  */
 export function durationMs (iso: string): number {
+  const cached = known.get(iso)
+  if (cached !== undefined) return cached
+  const ms = parseDuration(iso)
+  if (known.size < 1000) known.set(iso, ms)
+  return ms
+}
+
+function parseDuration (iso: string): number {
   if (!DURATION_RE.test(iso)) throw new RangeError(`"${iso}" is not an ISO 8601 duration`)
   const m = /^P(?:(\d+)W)?(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso)
   if (m === null) throw new RangeError(`"${iso}" is not an ISO 8601 duration`)
