@@ -14,7 +14,7 @@
  * Self-trades are not prevented here (they net to nothing in a party's position).
  * Only GTC orders make sense in a call; IOC and FOK are rejected as unsupported.
  */
-import { invalidOrder, type MarketMechanism } from './mechanism.js'
+import { invalidOrder, noNegativeZero, rejectUnsupported, type MarketMechanism } from './mechanism.js'
 import { instrumentKey, type BookSnapshot, type Instrument, type LevelSnapshot, type MechanismEvent, type OrderCommand, type OrderSnapshot, type Side } from './types.js'
 
 interface CollectedOrder {
@@ -31,6 +31,9 @@ class AuctionBook {
   seq = 0
   arrivals = 0
   closed = false
+  /** Collected quantity per side: kept within MAX_SAFE_INTEGER, so that every sum is exact. */
+  buyTotal = 0
+  sellTotal = 0
   constructor (readonly key: string, readonly instrument: Instrument) {}
 }
 
@@ -39,38 +42,53 @@ export interface Clearing {
   volume: number
 }
 
-/** The uniform clearing price and volume of a set of orders, or undefined if nothing crosses. */
+/**
+ * The uniform clearing price and volume of a set of orders, or undefined if nothing crosses.
+ * Candidates are the orders' limit prices; demand at p is the buy quantity limited at or above
+ * p, supply the sell quantity limited at or below it (sorted sweeps: O(n log n)). Sums are exact
+ * as long as each side's total is a safe integer, which the mechanism enforces.
+ */
 export function clearingPrice (orders: Iterable<{ side: Side, price: number, remaining: number }>): Clearing | undefined {
-  const buys: Array<[number, number]> = []
-  const sells: Array<[number, number]> = []
-  const prices = new Set<number>()
-  for (const o of orders) {
-    (o.side === 'buy' ? buys : sells).push([o.price, o.remaining])
-    prices.add(o.price)
+  const buys: Array<{ price: number, remaining: number }> = []
+  const sells: Array<{ price: number, remaining: number }> = []
+  for (const o of orders) (o.side === 'buy' ? buys : sells).push(o)
+  if (buys.length === 0 || sells.length === 0) return undefined
+  const byPrice = (a: { price: number }, b: { price: number }) => a.price < b.price ? -1 : a.price > b.price ? 1 : 0
+  buys.sort(byPrice)
+  sells.sort(byPrice)
+  const prices = [...new Set([...buys, ...sells].map((o) => o.price))].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
+  const demand: number[] = new Array<number>(prices.length)
+  const supply: number[] = new Array<number>(prices.length)
+  for (let i = prices.length - 1, j = buys.length - 1, acc = 0; i >= 0; i--) {
+    while (j >= 0 && buys[j]!.price >= prices[i]!) acc += buys[j--]!.remaining
+    demand[i] = acc
   }
-  let best: Array<{ price: number, volume: number, imbalance: number }> = []
-  for (const p of prices) {
-    let demand = 0
-    let supply = 0
-    for (const [price, q] of buys) if (price >= p) demand += q
-    for (const [price, q] of sells) if (price <= p) supply += q
-    const volume = Math.min(demand, supply)
-    if (volume === 0) continue
-    const candidate = { price: p, volume, imbalance: demand - supply }
-    const top = best[0]
-    if (top === undefined || volume > top.volume || (volume === top.volume && Math.abs(candidate.imbalance) < Math.abs(top.imbalance))) {
-      best = [candidate]
-    } else if (volume === top.volume && Math.abs(candidate.imbalance) === Math.abs(top.imbalance)) {
-      best.push(candidate)
-    }
+  for (let i = 0, j = 0, acc = 0; i < prices.length; i++) {
+    while (j < sells.length && sells[j]!.price <= prices[i]!) acc += sells[j++]!.remaining
+    supply[i] = acc
   }
-  if (best.length === 0) return undefined
-  best.sort((a, b) => a.price - b.price)
-  const low = best[0]!
-  const high = best[best.length - 1]!
-  if (best.every((c) => c.imbalance > 0)) return { price: high.price, volume: high.volume }
-  if (best.every((c) => c.imbalance < 0)) return { price: low.price, volume: low.volume }
-  return { price: Math.floor((low.price + high.price) / 2), volume: low.volume }
+  // 1. most volume; 2. least |imbalance|; the candidates left, ascending by price.
+  let volume = 0
+  let least = Infinity
+  let candidates: number[] = []
+  for (let i = 0; i < prices.length; i++) {
+    const v = Math.min(demand[i]!, supply[i]!)
+    if (v === 0 || v < volume) continue
+    const imbalance = Math.abs(demand[i]! - supply[i]!)
+    if (v > volume || imbalance < least) {
+      volume = v
+      least = imbalance
+      candidates = [i]
+    } else if (imbalance === least) candidates.push(i)
+  }
+  if (candidates.length === 0) return undefined
+  // 3. market pressure: all excess demand -> the highest; all excess supply -> the lowest;
+  //    otherwise the midpoint of the lowest and highest, rounded down (exact, via bigint).
+  const low = candidates[0]!
+  const high = candidates[candidates.length - 1]!
+  if (candidates.every((i) => demand[i]! > supply[i]!)) return { price: prices[high]!, volume }
+  if (candidates.every((i) => demand[i]! < supply[i]!)) return { price: prices[low]!, volume }
+  return { price: Number((BigInt(prices[low]!) + BigInt(prices[high]!)) >> 1n), volume }
 }
 
 export class CallAuctionMechanism implements MarketMechanism {
@@ -81,16 +99,21 @@ export class CallAuctionMechanism implements MarketMechanism {
   submit (order: OrderCommand): MechanismEvent[] {
     const book = this.bookFor(order.instrument)
     const invalid = invalidOrder(order.price, order.quantity)
-    const reject = invalid ??
+    const reject = invalid ?? rejectUnsupported(order.side, 'GTC', false) ??
       (book.closed ? { reason: 'bookClosed' as const, text: 'the interval is closed for trading' } : undefined) ??
       (this.orderBooks.has(order.orderId) ? { reason: 'duplicateOrderId' as const, text: `order ${order.orderId} exists` } : undefined) ??
-      ((order.timeInForce ?? 'GTC') !== 'GTC' ? { reason: 'unsupported' as const, text: `${order.timeInForce} orders are not supported by the call auction` } : undefined)
+      ((order.timeInForce ?? 'GTC') !== 'GTC' ? { reason: 'unsupported' as const, text: `${order.timeInForce} orders are not supported by the call auction` } : undefined) ??
+      ((order.side === 'buy' ? book.buyTotal : book.sellTotal) + order.quantity > Number.MAX_SAFE_INTEGER
+        ? { reason: 'invalidQuantity' as const, text: `the ${order.side} side's total would pass ${Number.MAX_SAFE_INTEGER} ticks` }
+        : undefined)
     if (reject !== undefined) {
       return [{ type: 'rejected', book: book.key, seq: ++book.seq, orderId: order.orderId, partyId: order.partyId, ...reject }]
     }
-    book.orders.set(order.orderId, { orderId: order.orderId, partyId: order.partyId, side: order.side, price: order.price, remaining: order.quantity, arrival: ++book.arrivals })
+    book.orders.set(order.orderId, { orderId: order.orderId, partyId: order.partyId, side: order.side, price: noNegativeZero(order.price), remaining: order.quantity, arrival: ++book.arrivals })
+    if (order.side === 'buy') book.buyTotal += order.quantity
+    else book.sellTotal += order.quantity
     this.orderBooks.set(order.orderId, book)
-    return [{ type: 'accepted', book: book.key, seq: ++book.seq, orderId: order.orderId, partyId: order.partyId, side: order.side, price: order.price, quantity: order.quantity, timeInForce: 'GTC' }]
+    return [{ type: 'accepted', book: book.key, seq: ++book.seq, orderId: order.orderId, partyId: order.partyId, side: order.side, price: noNegativeZero(order.price), quantity: order.quantity, timeInForce: 'GTC' }]
   }
 
   cancel (orderId: string): MechanismEvent[] {
@@ -103,6 +126,8 @@ export class CallAuctionMechanism implements MarketMechanism {
     if (book === undefined || order === undefined || !Number.isSafeInteger(quantity) || quantity < 0 || quantity >= order.remaining) return []
     const canceled = order.remaining - quantity
     order.remaining = quantity
+    if (order.side === 'buy') book.buyTotal -= canceled
+    else book.sellTotal -= canceled
     if (quantity === 0) {
       book.orders.delete(orderId)
       this.orderBooks.delete(orderId)
@@ -158,6 +183,7 @@ export class CallAuctionMechanism implements MarketMechanism {
       this.orderBooks.delete(o.orderId)
     }
     book.orders.clear()
+    book.buyTotal = book.sellTotal = 0
     events.push(clearing === undefined
       ? { type: 'closed', book: book.key, seq: ++book.seq, volume: 0 }
       : { type: 'closed', book: book.key, seq: ++book.seq, clearingPrice: clearing.price, volume: clearing.volume })

@@ -1,13 +1,15 @@
 /**
- * Continuous double auction: one OrderBook per instrument, matching as orders arrive.
+ * Continuous double auction: one OrderBook per instrument, matching as orders arrive. The books
+ * share one OrderStore, so an order id names one open order across all of them.
  */
-import { OrderBook, type OrderBookListener, type RestingOrder } from './order-book.js'
-import { invalidOrder, type MarketMechanism } from './mechanism.js'
+import { OrderBook, OrderStore, type OrderBookListener } from './order-book.js'
+import { invalidOrder, noNegativeZero, rejectUnsupported, type MarketMechanism } from './mechanism.js'
 import {
   instrumentKey, type BookSnapshot, type CancelReason, type Instrument, type MechanismEvent, type OrderCommand,
   type OrderSnapshot, type SelfTradePolicy, type Side
 } from './types.js'
 
+/** One instrument's book, and the listener that turns what happens in it into numbered events. */
 class Book implements OrderBookListener {
   readonly orderBook: OrderBook
   seq = 0
@@ -16,93 +18,101 @@ class Book implements OrderBookListener {
   /** Where the listener puts the events of the command being run. */
   out: MechanismEvent[] = []
 
-  constructor (readonly key: string, readonly instrument: Instrument, selfTrade: SelfTradePolicy,
-    private readonly forget: (orderId: string) => void) {
-    this.orderBook = new OrderBook(this, selfTrade)
+  constructor (readonly key: string, readonly instrument: Instrument, selfTrade: SelfTradePolicy, store: OrderStore) {
+    this.orderBook = new OrderBook(this, selfTrade, store)
   }
 
-  fill (maker: RestingOrder, takerId: string, takerPartyId: string, takerRemaining: number, price: number, quantity: number): void {
-    if (maker.remaining === 0) this.forget(maker.orderId)
+  fill (makerId: string, makerPartyId: string, makerRemaining: number, takerId: string, takerPartyId: string, takerRemaining: number,
+    takerSide: Side, price: number, quantity: number): void {
     this.out.push({
       type: 'fill', book: this.key, seq: ++this.seq, matchNumber: ++this.matchNumber, price, quantity,
-      maker: { orderId: maker.orderId, partyId: maker.partyId, side: maker.side, remaining: maker.remaining },
-      taker: { orderId: takerId, partyId: takerPartyId, side: maker.side === 'buy' ? 'sell' : 'buy', remaining: takerRemaining }
+      maker: { orderId: makerId, partyId: makerPartyId, side: takerSide === 'buy' ? 'sell' : 'buy', remaining: makerRemaining },
+      taker: { orderId: takerId, partyId: takerPartyId, side: takerSide, remaining: takerRemaining }
     })
   }
 
   cancel (orderId: string, partyId: string, side: Side, canceledQuantity: number, remaining: number, reason: CancelReason): void {
-    if (remaining === 0) this.forget(orderId)
     this.out.push({ type: 'canceled', book: this.key, seq: ++this.seq, orderId, partyId, side, canceledQuantity, remaining, reason })
-  }
-
-  run (command: () => void): MechanismEvent[] {
-    this.out = []
-    command()
-    return this.out
   }
 }
 
 export class ContinuousMechanism implements MarketMechanism {
   readonly kind = 'continuous' as const
-  private readonly byKey = new Map<string, Book>()
-  /** Open orders (resting, or being entered) -> their book. */
-  private readonly orderBooks = new Map<string, Book>()
+  private readonly store = new OrderStore()
+  private readonly byContext = new Map<string, Map<string, Map<string, Book>>>()
+  /** Books by their number in the store. */
+  private readonly byNumber: Book[] = []
 
   constructor (private readonly selfTrade: SelfTradePolicy = 'cancelResting') {}
 
+  /**
+   * Rejects an order that is invalid (price, quantity, side, time in force), late (its book is
+   * closed), a duplicate (an open order has its id), or too large (its side's total would pass
+   * Number.MAX_SAFE_INTEGER); otherwise accepts it and enters it in its book.
+   */
   submit (order: OrderCommand): MechanismEvent[] {
     const book = this.bookFor(order.instrument)
-    return book.run(() => {
-      const invalid = invalidOrder(order.price, order.quantity)
-      const reject = invalid ?? (book.closed
+    const events: MechanismEvent[] = []
+    const timeInForce = order.timeInForce ?? 'GTC'
+    const reject = invalidOrder(order.price, order.quantity) ?? rejectUnsupported(order.side, timeInForce, true) ??
+      (book.closed
         ? { reason: 'bookClosed' as const, text: 'the interval is closed for trading' }
-        : this.orderBooks.has(order.orderId) ? { reason: 'duplicateOrderId' as const, text: `order ${order.orderId} exists` } : undefined)
-      if (reject !== undefined) {
-        book.out.push({ type: 'rejected', book: book.key, seq: ++book.seq, orderId: order.orderId, partyId: order.partyId, ...reject })
-        return
-      }
-      const timeInForce = order.timeInForce ?? 'GTC'
-      book.out.push({
-        type: 'accepted', book: book.key, seq: ++book.seq, orderId: order.orderId, partyId: order.partyId,
-        side: order.side, price: order.price, quantity: order.quantity, timeInForce
-      })
-      this.orderBooks.set(order.orderId, book)
-      book.orderBook.enter(order.orderId, order.partyId, order.side, order.price, order.quantity, timeInForce)
-      if (!book.orderBook.has(order.orderId)) this.orderBooks.delete(order.orderId)
+        : this.store.handles.has(order.orderId)
+          ? { reason: 'duplicateOrderId' as const, text: `order ${order.orderId} exists` }
+          : book.orderBook.total(order.side) + order.quantity > Number.MAX_SAFE_INTEGER
+            ? { reason: 'invalidQuantity' as const, text: `the ${order.side} side's total would pass ${Number.MAX_SAFE_INTEGER} ticks` }
+            : undefined)
+    if (reject !== undefined) {
+      events.push({ type: 'rejected', book: book.key, seq: ++book.seq, orderId: order.orderId, partyId: order.partyId, ...reject })
+      return events
+    }
+    events.push({
+      type: 'accepted', book: book.key, seq: ++book.seq, orderId: order.orderId, partyId: order.partyId,
+      side: order.side, price: noNegativeZero(order.price), quantity: order.quantity, timeInForce
     })
+    book.out = events
+    book.orderBook.enter(order.orderId, order.partyId, order.side, noNegativeZero(order.price), order.quantity, timeInForce)
+    return events
   }
 
   cancel (orderId: string): MechanismEvent[] {
-    const book = this.orderBooks.get(orderId)
+    const book = this.bookOf(orderId)
     if (book === undefined) return []
-    return book.run(() => book.orderBook.cancel(orderId))
+    const events: MechanismEvent[] = []
+    book.out = events
+    book.orderBook.cancel(orderId)
+    return events
   }
 
   reduce (orderId: string, quantity: number): MechanismEvent[] {
-    const book = this.orderBooks.get(orderId)
+    const book = this.bookOf(orderId)
     if (book === undefined || !Number.isSafeInteger(quantity)) return []
-    return book.run(() => book.orderBook.reduce(orderId, quantity))
+    const events: MechanismEvent[] = []
+    book.out = events
+    book.orderBook.reduce(orderId, quantity)
+    return events
   }
 
   closeInterval (instrument: Instrument): MechanismEvent[] {
     const book = this.bookFor(instrument)
     if (book.closed) return []
-    return book.run(() => {
-      book.orderBook.cancelAll('closed')
-      book.closed = true
-      book.out.push({ type: 'closed', book: book.key, seq: ++book.seq, volume: 0 })
-    })
+    const events: MechanismEvent[] = []
+    book.out = events
+    book.orderBook.cancelAll('closed')
+    book.closed = true
+    events.push({ type: 'closed', book: book.key, seq: ++book.seq, volume: 0 })
+    return events
   }
 
   order (orderId: string): (OrderSnapshot & { book: string }) | undefined {
-    const book = this.orderBooks.get(orderId)
+    const book = this.bookOf(orderId)
     const o = book?.orderBook.order(orderId)
     if (book === undefined || o === undefined) return undefined
-    return { book: book.key, orderId, partyId: o.partyId, side: o.side, price: o.price, remaining: o.remaining }
+    return { book: book.key, ...o }
   }
 
   snapshot (instrument: Instrument): BookSnapshot | undefined {
-    const book = this.byKey.get(instrumentKey(instrument))
+    const book = this.byContext.get(instrument.marketContext)?.get(instrument.dtStart)?.get(instrument.duration)
     if (book === undefined) return undefined
     return {
       instrument: book.instrument,
@@ -115,15 +125,26 @@ export class ContinuousMechanism implements MarketMechanism {
   }
 
   books (): string[] {
-    return [...this.byKey.keys()]
+    return this.byNumber.map((b) => b.key)
   }
 
+  private bookOf (orderId: string): Book | undefined {
+    const n = this.store.bookOf(orderId)
+    return n < 0 ? undefined : this.byNumber[n]
+  }
+
+  /** The instrument's book, created on first use. Found by marketContext, dtStart, duration in turn: no key string is built. */
   private bookFor (instrument: Instrument): Book {
-    const key = instrumentKey(instrument)
-    let book = this.byKey.get(key)
+    let starts = this.byContext.get(instrument.marketContext)
+    if (starts === undefined) this.byContext.set(instrument.marketContext, starts = new Map())
+    let durations = starts.get(instrument.dtStart)
+    if (durations === undefined) starts.set(instrument.dtStart, durations = new Map())
+    let book = durations.get(instrument.duration)
     if (book === undefined) {
-      book = new Book(key, { ...instrument }, this.selfTrade, (id) => this.orderBooks.delete(id))
-      this.byKey.set(key, book)
+      const key = instrumentKey(instrument)
+      book = new Book(key, { ...instrument }, this.selfTrade, this.store)
+      durations.set(instrument.duration, book)
+      this.byNumber[book.orderBook.number] = book
     }
     return book
   }

@@ -1,6 +1,7 @@
 /**
  * The Local Market Engine. Pick a mechanism per market with createMechanism; nothing outside
- * market/lme depends on which one it is.
+ * market/lme depends on which one it is. `selfTrade` applies to the continuous mechanism; the
+ * call auction does not prevent self-trades (see call-auction.ts).
  */
 import { CallAuctionMechanism } from './call-auction.js'
 import { ContinuousMechanism } from './continuous.js'
@@ -16,3 +17,5 @@ export function createMechanism (config: MechanismConfig): MarketMechanism {
 export * from './types.js'
 export type { MarketMechanism, MechanismConfig, MechanismKind } from './mechanism.js'
 export { apply, replay, type Command } from './replay.js'
+export { OrderBook, OrderStore, type OrderBookListener } from './order-book.js'
+export { clearingPrice, type Clearing } from './call-auction.js'

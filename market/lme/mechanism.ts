@@ -4,15 +4,15 @@
  * its book's own sequence. Mechanisms are deterministic: the same commands in the same order give
  * the same events, which is how the ledger rebuilds books after a restart (replay.ts).
  */
-import type { BookSnapshot, Instrument, MechanismEvent, OrderSnapshot, SelfTradePolicy } from './types.js'
+import type { BookSnapshot, Instrument, MechanismEvent, OrderCommand, OrderSnapshot, SelfTradePolicy } from './types.js'
 
 export interface MarketMechanism {
   readonly kind: MechanismKind
-  /** Enters an order into its instrument's book (created on first use). */
-  submit: (order: import('./types.js').OrderCommand) => MechanismEvent[]
+  /** Enters an order into its instrument's book (created on first use): rejected, or accepted and then matched. */
+  submit: (order: OrderCommand) => MechanismEvent[]
   /** Cancels the rest of an order. Unknown or finished orders: no events. */
   cancel: (orderId: string) => MechanismEvent[]
-  /** Reduces an order to `quantity` (0 cancels), keeping its time priority. */
+  /** Reduces an order to `quantity` (0 cancels), keeping its time priority. A quantity not below what remains, or not a safe integer: no events. */
   reduce: (orderId: string, quantity: number) => MechanismEvent[]
   /** Gate closure: the book takes no more orders; a call auction clears here. */
   closeInterval: (instrument: Instrument) => MechanismEvent[]
@@ -36,4 +36,19 @@ export function invalidOrder (price: number, quantity: number): { reason: 'inval
   if (!Number.isSafeInteger(price)) return { reason: 'invalidPrice', text: `price ${price} is not a whole number of ticks` }
   if (!Number.isSafeInteger(quantity) || quantity <= 0) return { reason: 'invalidQuantity', text: `quantity ${quantity} must be a whole number of ticks > 0` }
   return undefined
+}
+
+/** Checks the side and, for the continuous book, the time in force (callers outside TypeScript may send anything). */
+export function rejectUnsupported (side: string, timeInForce: string, continuous: boolean): { reason: 'unsupported', text: string } | undefined {
+  if (side !== 'buy' && side !== 'sell') return { reason: 'unsupported', text: `side ${side} is neither buy nor sell` }
+  if (continuous && timeInForce !== 'GTC' && timeInForce !== 'IOC' && timeInForce !== 'FOK') return { reason: 'unsupported', text: `time in force ${timeInForce} is none of GTC, IOC, FOK` }
+  return undefined
+}
+
+/**
+ * -0 is a safe integer, but events must survive JSON (which writes it as 0) and still compare
+ * equal on replay (isDeepStrictEqual tells -0 from 0): prices enter as 0.
+ */
+export function noNegativeZero (price: number): number {
+  return price === 0 ? 0 : price
 }

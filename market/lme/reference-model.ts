@@ -84,3 +84,25 @@ export class ReferenceBook {
     return [...bids, ...asks]
   }
 }
+
+/**
+ * The call auction's clearing rule, naively: every order price is tried, O(prices x orders).
+ * Sums are plain numbers here: the tests keep them small.
+ */
+export function referenceClearing (orders: Array<{ side: Side, price: number, remaining: number }>): { price: number, volume: number } | undefined {
+  const at = (p: number) => {
+    const demand = orders.filter((o) => o.side === 'buy' && o.price >= p).reduce((n, o) => n + o.remaining, 0)
+    const supply = orders.filter((o) => o.side === 'sell' && o.price <= p).reduce((n, o) => n + o.remaining, 0)
+    return { price: p, volume: Math.min(demand, supply), imbalance: demand - supply }
+  }
+  const all = [...new Set(orders.map((o) => o.price))].map(at).filter((c) => c.volume > 0)
+  if (all.length === 0) return undefined
+  const volume = Math.max(...all.map((c) => c.volume))
+  const least = Math.min(...all.filter((c) => c.volume === volume).map((c) => Math.abs(c.imbalance)))
+  const candidates = all.filter((c) => c.volume === volume && Math.abs(c.imbalance) === least).sort((a, b) => a.price - b.price)
+  const low = candidates[0]!.price
+  const high = candidates[candidates.length - 1]!.price
+  if (candidates.every((c) => c.imbalance > 0)) return { price: high, volume }
+  if (candidates.every((c) => c.imbalance < 0)) return { price: low, volume }
+  return { price: Math.floor((low + high) / 2), volume }
+}

@@ -1,7 +1,9 @@
 /**
  * The LME's vocabulary. Prices and quantities are integer ticks of the market's scale (see
- * schemas/decimal.ts), held as JavaScript numbers that must be safe integers: exact, and fast.
- * Prices may be negative (energy prices go negative); quantities are > 0.
+ * schemas/decimal.ts), held as JavaScript numbers that must be safe integers: exact, and fast
+ * (no bigint in the hot path). Prices may be negative (energy prices go negative); quantities are
+ * > 0; each side of a book holds at most Number.MAX_SAFE_INTEGER ticks, so that every sum the
+ * engine makes is exact too.
  */
 
 export type Side = 'buy' | 'sell'
@@ -15,10 +17,13 @@ export type TimeInForce = 'GTC' | 'IOC' | 'FOK'
  */
 export type SelfTradePolicy = 'cancelResting' | 'cancelIncoming' | 'allow'
 
-/** A product of one market for one delivery interval: one order book. */
+/**
+ * A product of one market for one delivery interval: one order book. The fields are compared as
+ * strings, so callers write them canonically (the LMA writes dtStart with toISOString()).
+ */
 export interface Instrument {
   marketContext: string
-  /** Interval start, an ISO 8601 instant (written in UTC by the LMA). */
+  /** Interval start, an ISO 8601 instant in UTC. */
   dtStart: string
   /** ISO 8601 duration: the same start with another duration is another book. */
   duration: string
@@ -29,7 +34,7 @@ export function instrumentKey (i: Instrument): string {
 }
 
 export interface OrderCommand {
-  /** Chosen by the caller (the LMA uses the tenderID); unique across the mechanism. */
+  /** Chosen by the caller (the LMA uses the tenderID); unique among the mechanism's open orders (a finished order's id may return). */
   orderId: string
   partyId: string
   instrument: Instrument
@@ -65,11 +70,22 @@ interface BookEvent {
   seq: number
 }
 
+/**
+ * What a command caused, in the order it happened. A submit gives `rejected`, or `accepted` and
+ * then its fills and cancels; a cancel or reduce gives one `canceled` (or nothing, for an order
+ * that is not open); a gate closure gives the auction's fills, a `canceled` for every order
+ * left, then `closed`.
+ */
 export type MechanismEvent =
+  /** The order entered its book (the full quantity, before any fill). */
   | BookEvent & { type: 'accepted', orderId: string, partyId: string, side: Side, price: number, quantity: number, timeInForce: TimeInForce }
+  /** The order was refused whole; nothing else happened. */
   | BookEvent & { type: 'rejected', orderId: string, partyId: string, reason: RejectReason, text: string }
+  /** A trade at `price` between the resting (maker) and the incoming (taker) order; matchNumber counts the book's trades. */
   | BookEvent & { type: 'fill', matchNumber: number, price: number, quantity: number, maker: FillSide, taker: FillSide }
+  /** An order lost `canceledQuantity`; `remaining` is what is still open (0: gone). */
   | BookEvent & { type: 'canceled', orderId: string, partyId: string, side: Side, canceledQuantity: number, remaining: number, reason: CancelReason }
+  /** Gate closure: the book takes no more orders. An auction states its clearing price (if it cleared) and volume; a continuous book says volume 0. */
   | BookEvent & { type: 'closed', clearingPrice?: number, volume: number }
 
 export interface LevelSnapshot {
