@@ -13,81 +13,37 @@ import type {
 export interface Scale { priceScale: number, quantityScale: number }
 
 export class PgLedger implements Ledger {
+  private readonly statements = new Map<number, { name: string, text: string }>()
+
   constructor (private readonly db: Database, private readonly scaleOf: (marketContext: string) => Scale) {}
 
   /**
-   * Writes a batch as ONE statement (data-modifying CTEs over one jsonb parameter): atomic without
-   * BEGIN/COMMIT, and one round trip, which matters when the event loop is busy serving requests.
+   * Writes a batch as ONE statement: atomic without BEGIN/COMMIT, and one round trip, which
+   * matters when the event loop is busy serving requests. The statement holds only the parts the
+   * batch has (one data-modifying CTE per table), each part one json parameter expanded by
+   * json_to_recordset; each shape is a named prepared statement, planned once per connection.
    * (Acknowledgements always concern transactions of earlier batches: a party acknowledges a
    * transaction only after it was delivered, which is after its batch was written.)
    */
   async write (batch: LedgerBatch): Promise<void> {
-    const scaled = (marketContext: string) => this.scaleOf(marketContext)
-    const document = {
-      parties: batch.parties.map((p) => ({
-        party_id: p.partyID, registration_id: p.registrationID, token_sha256: p.tokenSha256, party_name: p.partyName ?? null,
-        party_role: p.partyRole ?? null, callback_uri: p.callbackURI ?? null, market_contexts: p.marketContexts,
-        registered_at: p.registeredAt, canceled_at: p.canceledAt ?? null
-      })),
-      requests: batch.requests.map((r) => ({ party_id: r.partyID, request_id: r.requestID, payload: r.payload, body: r.body, status: r.status, answer: r.answer })),
-      events: batch.bookCommands.map((c) => ({
-        book_id: c.book, seq: c.seq, market_context: c.instrument.marketContext, dt_start: c.instrument.dtStart,
-        duration: c.instrument.duration, kind: c.command.type, event: { command: c.command, events: c.events }
-      })),
-      // A tender changed by several requests of one batch is written once, as it is last.
-      tenders: [...new Map(batch.tenders.map((t) => [t.tenderID, t])).values()].map((t) => {
-        const { priceScale, quantityScale } = scaled(t.instrument.marketContext)
-        return {
-          tender_id: t.tenderID, party_id: t.partyID, request_id: t.requestID, parent_tender_id: t.parentTenderID ?? null, book_id: t.book,
-          market_context: t.instrument.marketContext, dt_start: t.instrument.dtStart, duration: t.instrument.duration, side: t.side,
-          price: fromTicks(BigInt(t.priceTicks), priceScale), quantity: fromTicks(BigInt(t.quantityTicks), quantityScale),
-          filled: fromTicks(BigInt(t.filledTicks), quantityScale), canceled: fromTicks(BigInt(t.canceledTicks), quantityScale),
-          status: t.status, product: t.product, created_at: t.createdAt
-        }
-      }),
-      transactions: batch.transactions.map((t) => {
-        const { priceScale, quantityScale } = scaled(t.instrument.marketContext)
-        return {
-          transaction_id: t.transactionID, tender_id: t.tenderID, party_id: t.partyID, counter_party_id: t.counterPartyID, book_id: t.book,
-          match_number: t.matchNumber, market_context: t.instrument.marketContext, dt_start: t.instrument.dtStart, duration: t.instrument.duration,
-          side: t.side, price: fromTicks(BigInt(t.priceTicks), priceScale), quantity: fromTicks(BigInt(t.quantityTicks), quantityScale),
-          created_at: t.createdAt, acknowledged_at: t.acknowledgedAt ?? null
-        }
-      }),
-      acknowledgements: batch.acknowledgements.map((a) => ({ transaction_id: a.transactionID, at: a.at }))
+    const values: string[] = []
+    const parts: string[] = []
+    let mask = 0
+    for (let i = 0; i < PARTS.length; i++) {
+      const part = PARTS[i]!
+      const rows = part.rows(batch, this.scaleOf)
+      if (rows.length === 0) continue
+      values.push(JSON.stringify(rows))
+      parts.push(`p${i} AS (${part.sql(`$${values.length}::json`)})`)
+      mask |= 1 << i
     }
-    await this.db.pool.query(`
-      WITH batch AS (SELECT $1::jsonb AS j),
-      new_parties AS (
-        INSERT INTO parties (party_id, registration_id, token_sha256, party_name, party_role, callback_uri, market_contexts, registered_at, canceled_at)
-        SELECT x.* FROM batch, jsonb_to_recordset(batch.j->'parties') AS x(party_id text, registration_id text, token_sha256 text, party_name text,
-               party_role text, callback_uri text, market_contexts text[], registered_at timestamptz, canceled_at timestamptz)
-        ON CONFLICT (party_id) DO UPDATE SET registration_id = EXCLUDED.registration_id, token_sha256 = EXCLUDED.token_sha256,
-          party_name = EXCLUDED.party_name, party_role = EXCLUDED.party_role, callback_uri = EXCLUDED.callback_uri,
-          market_contexts = EXCLUDED.market_contexts, registered_at = EXCLUDED.registered_at, canceled_at = EXCLUDED.canceled_at),
-      new_requests AS (
-        INSERT INTO requests (party_id, request_id, payload, body, status, answer)
-        SELECT x.* FROM batch, jsonb_to_recordset(batch.j->'requests') AS x(party_id text, request_id text, payload text, body jsonb, status smallint, answer jsonb)),
-      new_events AS (
-        INSERT INTO book_events (book_id, seq, market_context, dt_start, duration, kind, event)
-        SELECT x.* FROM batch, jsonb_to_recordset(batch.j->'events') AS x(book_id text, seq bigint, market_context text, dt_start timestamptz, duration text, kind text, event jsonb)),
-      new_tenders AS (
-        INSERT INTO tenders (tender_id, party_id, request_id, parent_tender_id, book_id, market_context, dt_start, duration, side,
-                             price, quantity, filled, canceled, status, product, created_at)
-        SELECT x.* FROM batch, jsonb_to_recordset(batch.j->'tenders') AS x(tender_id text, party_id text, request_id text, parent_tender_id text,
-               book_id text, market_context text, dt_start timestamptz, duration text, side text, price numeric, quantity numeric, filled numeric,
-               canceled numeric, status text, product jsonb, created_at timestamptz)
-        ON CONFLICT (tender_id) DO UPDATE SET filled = EXCLUDED.filled, canceled = EXCLUDED.canceled, status = EXCLUDED.status),
-      new_transactions AS (
-        INSERT INTO transactions (transaction_id, tender_id, party_id, counter_party_id, book_id, match_number, market_context, dt_start,
-                                  duration, side, price, quantity, created_at, acknowledged_at)
-        SELECT x.* FROM batch, jsonb_to_recordset(batch.j->'transactions') AS x(transaction_id text, tender_id text, party_id text,
-               counter_party_id text, book_id text, match_number bigint, market_context text, dt_start timestamptz, duration text, side text,
-               price numeric, quantity numeric, created_at timestamptz, acknowledged_at timestamptz))
-      UPDATE transactions t SET acknowledged_at = x.at
-        FROM batch, jsonb_to_recordset(batch.j->'acknowledgements') AS x(transaction_id text, at timestamptz)
-       WHERE t.transaction_id = x.transaction_id AND t.acknowledged_at IS NULL`,
-    [JSON.stringify(document)])
+    if (mask === 0) return
+    let statement = this.statements.get(mask)
+    if (statement === undefined) {
+      statement = { name: `ledger_write_${mask}`, text: `WITH ${parts.join(',\n')}\nSELECT 1` }
+      this.statements.set(mask, statement)
+    }
+    await this.db.pool.query({ ...statement, values })
   }
 
   async ping (): Promise<void> {
@@ -118,7 +74,7 @@ export class PgLedger implements Ledger {
         instrument: { marketContext: r.market_context, dtStart: iso(r.dt_start)!, duration: r.duration }, side: r.side,
         price: fromTicks(BigInt(ticks(r.price, priceScale)), priceScale), priceTicks: ticks(r.price, priceScale),
         quantityTicks: ticks(r.quantity, quantityScale), filledTicks: ticks(r.filled, quantityScale), canceledTicks: ticks(r.canceled, quantityScale),
-        status: r.status, product: r.product, createdAt: iso(r.created_at)!,
+        status: r.status, createdAt: iso(r.created_at)!,
         ...(r.parent_tender_id !== null && { parentTenderID: r.parent_tender_id })
       }
     })
@@ -134,3 +90,82 @@ export class PgLedger implements Ledger {
     return { parties, requests, bookCommands, tenders, transactions }
   }
 }
+
+type ScaleOf = (marketContext: string) => Scale
+
+/** The parts of a batch, each the rows of one table and the SQL that writes them from a json array. */
+const PARTS: Array<{ rows: (batch: LedgerBatch, scaleOf: ScaleOf) => object[], sql: (json: string) => string }> = [
+  {
+    rows: (batch) => batch.parties.map((p) => ({
+      party_id: p.partyID, registration_id: p.registrationID, token_sha256: p.tokenSha256, party_name: p.partyName ?? null,
+      party_role: p.partyRole ?? null, callback_uri: p.callbackURI ?? null, market_contexts: p.marketContexts,
+      registered_at: p.registeredAt, canceled_at: p.canceledAt ?? null
+    })),
+    sql: (json) => `
+      INSERT INTO parties (party_id, registration_id, token_sha256, party_name, party_role, callback_uri, market_contexts, registered_at, canceled_at)
+      SELECT * FROM json_to_recordset(${json}) AS x(party_id text, registration_id text, token_sha256 text, party_name text,
+             party_role text, callback_uri text, market_contexts text[], registered_at timestamptz, canceled_at timestamptz)
+      ON CONFLICT (party_id) DO UPDATE SET registration_id = EXCLUDED.registration_id, token_sha256 = EXCLUDED.token_sha256,
+        party_name = EXCLUDED.party_name, party_role = EXCLUDED.party_role, callback_uri = EXCLUDED.callback_uri,
+        market_contexts = EXCLUDED.market_contexts, registered_at = EXCLUDED.registered_at, canceled_at = EXCLUDED.canceled_at`
+  },
+  {
+    rows: (batch) => batch.requests.map((r) => ({ party_id: r.partyID, request_id: r.requestID, payload: r.payload, body: r.body, status: r.status, answer: r.answer })),
+    sql: (json) => `
+      INSERT INTO requests (party_id, request_id, payload, body, status, answer)
+      SELECT * FROM json_to_recordset(${json}) AS x(party_id text, request_id text, payload text, body json, status smallint, answer json)`
+  },
+  {
+    rows: (batch) => batch.bookCommands.map((c) => ({
+      book_id: c.book, seq: c.seq, market_context: c.instrument.marketContext, dt_start: c.instrument.dtStart,
+      duration: c.instrument.duration, kind: c.command.type, event: { command: c.command, events: c.events }
+    })),
+    sql: (json) => `
+      INSERT INTO book_events (book_id, seq, market_context, dt_start, duration, kind, event)
+      SELECT * FROM json_to_recordset(${json}) AS x(book_id text, seq bigint, market_context text, dt_start timestamptz, duration text, kind text, event json)`
+  },
+  {
+    // A tender changed by several requests of one batch is written once, as it is last.
+    rows: (batch, scaleOf) => [...new Map(batch.tenders.map((t) => [t.tenderID, t])).values()].map((t) => {
+      const { priceScale, quantityScale } = scaleOf(t.instrument.marketContext)
+      return {
+        tender_id: t.tenderID, party_id: t.partyID, request_id: t.requestID, parent_tender_id: t.parentTenderID ?? null, book_id: t.book,
+        market_context: t.instrument.marketContext, dt_start: t.instrument.dtStart, duration: t.instrument.duration, side: t.side,
+        price: fromTicks(BigInt(t.priceTicks), priceScale), quantity: fromTicks(BigInt(t.quantityTicks), quantityScale),
+        filled: fromTicks(BigInt(t.filledTicks), quantityScale), canceled: fromTicks(BigInt(t.canceledTicks), quantityScale),
+        status: t.status, created_at: t.createdAt
+      }
+    }),
+    sql: (json) => `
+      INSERT INTO tenders (tender_id, party_id, request_id, parent_tender_id, book_id, market_context, dt_start, duration, side,
+                           price, quantity, filled, canceled, status, created_at)
+      SELECT * FROM json_to_recordset(${json}) AS x(tender_id text, party_id text, request_id text, parent_tender_id text,
+             book_id text, market_context text, dt_start timestamptz, duration text, side text, price numeric, quantity numeric, filled numeric,
+             canceled numeric, status text, created_at timestamptz)
+      ON CONFLICT (tender_id) DO UPDATE SET filled = EXCLUDED.filled, canceled = EXCLUDED.canceled, status = EXCLUDED.status`
+  },
+  {
+    rows: (batch, scaleOf) => batch.transactions.map((t) => {
+      const { priceScale, quantityScale } = scaleOf(t.instrument.marketContext)
+      return {
+        transaction_id: t.transactionID, tender_id: t.tenderID, party_id: t.partyID, counter_party_id: t.counterPartyID, book_id: t.book,
+        match_number: t.matchNumber, market_context: t.instrument.marketContext, dt_start: t.instrument.dtStart, duration: t.instrument.duration,
+        side: t.side, price: fromTicks(BigInt(t.priceTicks), priceScale), quantity: fromTicks(BigInt(t.quantityTicks), quantityScale),
+        created_at: t.createdAt, acknowledged_at: t.acknowledgedAt ?? null
+      }
+    }),
+    sql: (json) => `
+      INSERT INTO transactions (transaction_id, tender_id, party_id, counter_party_id, book_id, match_number, market_context, dt_start,
+                                duration, side, price, quantity, created_at, acknowledged_at)
+      SELECT * FROM json_to_recordset(${json}) AS x(transaction_id text, tender_id text, party_id text,
+             counter_party_id text, book_id text, match_number bigint, market_context text, dt_start timestamptz, duration text, side text,
+             price numeric, quantity numeric, created_at timestamptz, acknowledged_at timestamptz)`
+  },
+  {
+    rows: (batch) => batch.acknowledgements.map((a) => ({ transaction_id: a.transactionID, at: a.at })),
+    sql: (json) => `
+      UPDATE transactions t SET acknowledged_at = x.at
+        FROM json_to_recordset(${json}) AS x(transaction_id text, at timestamptz)
+       WHERE t.transaction_id = x.transaction_id AND t.acknowledged_at IS NULL`
+  }
+]

@@ -3,7 +3,6 @@
  * every change to the ledger, in one database transaction per batch, before it answers anyone.
  * On start it loads the ledger and replays each book's commands into a fresh engine.
  */
-import type { Product } from '../../schemas/emix.js'
 import type { Command, Instrument, MechanismEvent, Side } from '../lme/index.js'
 
 export interface PartyRecord {
@@ -36,8 +35,6 @@ export interface TenderRecord {
   filledTicks: number
   canceledTicks: number
   status: TenderStatus
-  /** The product as tendered (for eiReplyTender). */
-  product: Product
   createdAt: string
 }
 

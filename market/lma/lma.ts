@@ -414,7 +414,7 @@ export class LocalMarketAgent {
         const tender: TenderRecord = {
           tenderID: plan.ids[k]!, partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
           side: order.side, price: fromTicks(BigInt(order.priceTicks), plan.market.rules.priceScale), priceTicks: order.priceTicks,
-          quantityTicks: order.quantityTicks, filledTicks: 0, canceledTicks: 0, status: 'open', product: plan.product, createdAt,
+          quantityTicks: order.quantityTicks, filledTicks: 0, canceledTicks: 0, status: 'open', createdAt,
           ...(plan.stream && { parentTenderID: plan.tenderID })
         }
         this.addTender(tender)
