@@ -6,7 +6,7 @@
  * The ledger is PostgreSQL when DATABASE_URL is set, else embedded PGlite.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,15 +45,45 @@ function stop (child: ChildProcess): Promise<void> {
   return new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM') })
 }
 
-const rows: Array<{ name: string, rate: number, p50: number, p99: number, errors: number, non2xx: number }> = []
-const record = (name: string, r: autocannon.Result) => rows.push({ name, rate: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx })
+/** CPU seconds (user + system) a process has used, from /proc (Linux); undefined elsewhere. */
+function cpuSeconds (pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch { return undefined }
+}
+/** CPU seconds of every PostgreSQL server process on this machine (the server under test when DATABASE_URL is local). */
+function postgresCpuSeconds (): number | undefined {
+  let total = 0
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue
+      try { if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid)) ?? 0 } catch {}
+    }
+  } catch { return undefined }
+  return total
+}
+/** Runs the load and notes the CPU each side used per request (the figures that explain the rates). */
+async function measured (opts: autocannon.Options, server: number, withPostgres: boolean) {
+  const before = { server: cpuSeconds(server), pg: withPostgres ? postgresCpuSeconds() : undefined }
+  const result = await run(opts)
+  const after = { server: cpuSeconds(server), pg: withPostgres ? postgresCpuSeconds() : undefined }
+  const perRequest = (a?: number, b?: number) => a === undefined || b === undefined || result.requests.total === 0 ? undefined : 1e6 * (b - a) / result.requests.total
+  return { result, serverUs: perRequest(before.server, after.server), postgresUs: perRequest(before.pg, after.pg) }
+}
+
+const rows: Array<{ name: string, rate: number, p50: number, p99: number, errors: number, non2xx: number, serverUs?: number, postgresUs?: number }> = []
+const record = (name: string, m: Awaited<ReturnType<typeof measured>>) => rows.push({
+  name, rate: m.result.requests.average, p50: m.result.latency.p50, p99: m.result.latency.p99, errors: m.result.errors, non2xx: m.result.non2xx,
+  ...(m.serverUs !== undefined && { serverUs: m.serverUs }), ...(m.postgresUs !== undefined && { postgresUs: m.postgresUs })
+})
 
 // 1. The yardstick.
 const empty = fork(join(root, 'bench/empty-server.ts'), ['0'], { execArgv: ['--import', 'tsx'] })
 const emptyUrl = await new Promise<string>((resolve) => empty.once('message', (m: { url: string }) => resolve(m.url)))
 console.error(`fastify empty route: ${seconds}s, ${connections} connections ...`)
 await run({ url: `${emptyUrl}/empty`, method: 'POST', connections, duration: 2 }) // warm-up
-record('fastify empty route', await run({ url: `${emptyUrl}/empty`, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, connections, duration: seconds }))
+record('fastify empty route', await measured({ url: `${emptyUrl}/empty`, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' }, connections, duration: seconds }, empty.pid!, false))
 await stop(empty)
 
 // 2. The LMA, durable tenders.
@@ -90,7 +120,7 @@ const prepared = Array.from({ length: Math.ceil(seconds + 2) * 12_000 }, tenderR
 let next = 0
 const requests = [{ method: 'POST' as const, path: '/lma/eiCreateTender', setupRequest: (req: any) => ({ ...req, ...prepared[next++ % prepared.length] }) }]
 await run({ url: lmaUrl, connections, duration: 2, requests }) // warm-up
-record(`LMA eiCreateTender (durable, ${url === undefined ? 'PGlite' : 'PostgreSQL'})`, await run({ url: lmaUrl, connections, duration: seconds, requests }))
+record(`LMA eiCreateTender (durable, ${url === undefined ? 'PGlite' : 'PostgreSQL'})`, await measured({ url: lmaUrl, connections, duration: seconds, requests }, lma.pid!, url !== undefined && /@(127\.0\.0\.1|localhost)[:/]/.test(url)))
 const books = await (await fetch(`${lmaUrl}/lma/market-data/books`)).json() as unknown[]
 await stop(lma)
 if (url !== undefined) {
@@ -102,8 +132,9 @@ if (url !== undefined) {
 }
 
 console.log(`\nREST benchmark (Node ${process.version}, ${seconds}s per run, ${connections} connections, autocannon)\n`)
-console.log('| endpoint | requests/s | p50 ms | p99 ms | errors | non-2xx |')
-console.log('|---|---:|---:|---:|---:|---:|')
-for (const r of rows) console.log(`| ${r.name} | ${r.rate.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`)
+const us = (v?: number) => v === undefined ? '-' : v.toFixed(0)
+console.log('| endpoint | requests/s | p50 ms | p99 ms | errors | non-2xx | server CPU µs/req | PostgreSQL CPU µs/req |')
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+for (const r of rows) console.log(`| ${r.name} | ${r.rate.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${us(r.serverUs)} | ${us(r.postgresUs)} |`)
 const ratio = rows[1]!.rate / rows[0]!.rate
 console.log(`\nGoal: durable tenders at least half the empty route's rate: ${(100 * ratio).toFixed(0)}% -> ${ratio >= 0.5 ? 'met' : 'MISSED'}`)

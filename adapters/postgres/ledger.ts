@@ -5,6 +5,7 @@
  * in integer ticks, converted with each market's scale.
  */
 import { fromTicks, toTicks } from '../../schemas/decimal.js'
+import { arrayLiteral } from './array-literal.js'
 import type { Database } from './database.js'
 import type {
   BookCommandRecord, Ledger, LedgerBatch, LedgerContents, PartyRecord, RequestRecord, TenderRecord, TransactionRecord
@@ -35,7 +36,7 @@ export class PgLedger implements Ledger {
       const columns = part.columns(batch, this.scaleOf)
       if (columns === undefined) continue
       const first = values.length + 1
-      values.push(...columns)
+      for (const column of columns) values.push(arrayLiteral(column))
       parts.push(`p${i} AS (${part.sql(part.types.map((type, k) => `$${first + k}::${type}[]`).join(', '))})`)
       mask |= 1 << i
     }
