@@ -71,6 +71,8 @@ export class LocalMarketAgent {
   private engines = new Map<string, MarketMechanism>()
   private instruments = new Map<string, Instrument>()
   private bookSeq = new Map<string, number>()
+  /** Books whose gate has closed (their `closed` event is in the ledger or the pending batch). */
+  private closedBooks = new Set<string>()
   private tenders = new Map<string, TenderRecord>()
   /** Stream tender id -> its interval tenders. */
   private streams = new Map<string, string[]>()
@@ -97,7 +99,7 @@ export class LocalMarketAgent {
   static async open (options: LmaOptions): Promise<LocalMarketAgent> {
     const lma = new LocalMarketAgent(options)
     await lma.load()
-    lma.pumpDeliveries()
+    lma.deliverTransactions([...lma.undelivered])
     return lma
   }
 
@@ -113,6 +115,7 @@ export class LocalMarketAgent {
     this.engines = new Map([...this.markets.values()].map((m) => [m.marketContext, createMechanism({ kind: m.mechanism, selfTrade: m.rules.selfTrade ?? 'cancelResting' })]))
     this.instruments = new Map()
     this.bookSeq = new Map()
+    this.closedBooks = new Set()
     this.tenders = new Map()
     this.streams = new Map()
     this.transactions = new Map()
@@ -132,6 +135,7 @@ export class LocalMarketAgent {
       this.bookSeq.set(c.book, c.seq)
       this.instruments.set(c.book, c.instrument)
       const events = apply(engine, c.command)
+      if (events.some((e) => e.type === 'closed')) this.closedBooks.add(c.book)
       if (!isDeepStrictEqual(events, c.events)) throw new Error(`replay of book ${c.book} at seq ${c.seq} differs from the ledger`)
     }
     // The replayed books must hold exactly the open tenders of the ledger, with what remains of them.
@@ -175,6 +179,7 @@ export class LocalMarketAgent {
         await this.options.ledger.write(batch)
         for (const w of waiters) w.resolve()
         this.publish(batch)
+        if (batch.transactions.length > 0) this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
       } catch (error) {
         this.broken = error
         this.log('error', 'ledger write failed; reloading from the ledger', { error: String(error) })
@@ -219,7 +224,6 @@ export class LocalMarketAgent {
       if (key !== undefined) this.answered.delete(key)
       throw error
     }
-    this.pumpDeliveries()
     return answer
   }
 
@@ -234,8 +238,9 @@ export class LocalMarketAgent {
     this.bookSeq.set(book, seq)
     this.instruments.set(book, instrument)
     batch.bookCommands.push({ book, seq, instrument, command, events })
+    if (command.type === 'close') this.closedBooks.add(book)
     if (events.length > 0 && this.listeners.size > 0) {
-      const top = engine.snapshot(instrument)!
+      const top = engine.snapshot(instrument, TOP_OF_BOOK)!
       batch.topOfBook.push({
         book, seq: top.seq,
         ...(top.bids[0] !== undefined && { bestBid: { price: top.bids[0].price, quantity: top.bids[0].quantity } }),
@@ -578,17 +583,14 @@ export class LocalMarketAgent {
   /** Closes every book whose gate has closed (cancelling what rests; a call auction clears). */
   async closeDueIntervals (): Promise<number> {
     const now = this.clock.now()
-    const due = [...this.instruments].filter(([book, instrument]) => {
-      const market = this.markets.get(instrument.marketContext)!
-      return book !== '' && !market.isOpen(instrument.dtStart, now) && this.engines.get(instrument.marketContext)!.snapshot(instrument)?.closed === false
-    })
+    const due = [...this.instruments].filter(([book, instrument]) =>
+      !this.closedBooks.has(book) && !this.markets.get(instrument.marketContext)!.isOpen(instrument.dtStart, now))
     if (due.length === 0) return 0
     if (this.broken !== undefined || this.closed) return 0
     const touched = new Map<string, TenderRecord>()
     for (const [, instrument] of due) this.runCommand(this.pending, instrument, { type: 'close', instrument }, touched)
     this.seal(this.pending, touched)
     await this.written()
-    this.pumpDeliveries()
     return due.length
   }
 
@@ -651,29 +653,35 @@ export class LocalMarketAgent {
   }
 
   /** Delivers every unacknowledged transaction to its party; failures retry with backoff. */
-  private pumpDeliveries (attempt = 0): void {
+  /**
+   * Sends eiCreateTransaction for each transaction (once it is in the ledger); one that is not
+   * acknowledged is retried on its own, the delay doubling up to 30 s. A party with no callback
+   * URI reads its transactions with eiRequestTransaction instead.
+   */
+  private deliverTransactions (ids: Iterable<string>): void {
+    for (const id of ids) this.deliverTransaction(id, 0)
+  }
+
+  private deliverTransaction (id: string, attempt: number): void {
     const deliver = this.options.deliver
-    if (deliver === undefined || this.closed) return
-    for (const id of this.undelivered) {
-      if (this.delivering.has(id)) continue
-      const t = this.transactions.get(id)!
-      const party = this.parties.get(t.partyID)
-      if (party?.callbackURI === undefined) { this.undelivered.delete(id); continue }
-      this.delivering.add(id)
-      deliver(party, this.eiCreateTransactionOf(t))
-        .catch((error: unknown) => { this.log('warn', 'transaction delivery failed', { transactionID: id, error: String(error) }); return false })
-        .then(async (acknowledged) => {
-          this.delivering.delete(id)
-          if (acknowledged) {
-            this.undelivered.delete(id)
-            await this.acknowledge(id).catch(() => {})
-          } else if (!this.closed) {
-            const delay = Math.min(30_000, (this.options.retryMs ?? 500) * 2 ** attempt)
-            const timer = setTimeout(() => { this.retryTimers.delete(timer); this.pumpDeliveries(attempt + 1) }, delay)
-            this.retryTimers.add(timer)
-          }
-        })
-    }
+    if (deliver === undefined || this.closed || this.delivering.has(id) || !this.undelivered.has(id)) return
+    const t = this.transactions.get(id)
+    const party = t === undefined ? undefined : this.parties.get(t.partyID)
+    if (t === undefined || party?.callbackURI === undefined) { this.undelivered.delete(id); return }
+    this.delivering.add(id)
+    deliver(party, this.eiCreateTransactionOf(t))
+      .catch((error: unknown) => { this.log('warn', 'transaction delivery failed', { transactionID: id, error: String(error) }); return false })
+      .then(async (acknowledged) => {
+        this.delivering.delete(id)
+        if (acknowledged) {
+          this.undelivered.delete(id)
+          await this.acknowledge(id).catch(() => {})
+        } else if (!this.closed) {
+          const delay = Math.min(30_000, (this.options.retryMs ?? 500) * 2 ** attempt)
+          const timer = setTimeout(() => { this.retryTimers.delete(timer); this.deliverTransaction(id, attempt + 1) }, delay)
+          this.retryTimers.add(timer)
+        }
+      })
   }
 
   async ping (): Promise<void> {
@@ -757,6 +765,8 @@ function actingAs (party: PartyRecord, claimed: string, field: string): void {
 }
 
 /** A short, stable name of a book for ids: 10 hex digits of its key's SHA-1. */
+const TOP_OF_BOOK = { depth: 1, orders: false } as const
+
 export function shortBook (book: string): string {
   return createHash('sha1').update(book).digest('hex').slice(0, 10)
 }

@@ -14,7 +14,7 @@
  * Self-trades are not prevented here (they net to nothing in a party's position).
  * Only GTC orders make sense in a call; IOC and FOK are rejected as unsupported.
  */
-import { invalidOrder, noNegativeZero, rejectUnsupported, type MarketMechanism } from './mechanism.js'
+import { invalidOrder, noNegativeZero, rejectUnsupported, type MarketMechanism, type SnapshotView } from './mechanism.js'
 import { instrumentKey, type BookSnapshot, type Instrument, type LevelSnapshot, type MechanismEvent, type OrderCommand, type OrderSnapshot, type Side } from './types.js'
 
 interface CollectedOrder {
@@ -197,7 +197,7 @@ export class CallAuctionMechanism implements MarketMechanism {
     return { book: book.key, orderId, partyId: o.partyId, side: o.side, price: o.price, remaining: o.remaining }
   }
 
-  snapshot (instrument: Instrument): BookSnapshot | undefined {
+  snapshot (instrument: Instrument, view: SnapshotView = {}): BookSnapshot | undefined {
     const book = this.byKey.get(instrumentKey(instrument))
     if (book === undefined) return undefined
     const orders = [...book.orders.values()]
@@ -214,8 +214,8 @@ export class CallAuctionMechanism implements MarketMechanism {
     const bids = side('buy')
     const asks = side('sell')
     return {
-      instrument: book.instrument, seq: book.seq, closed: book.closed, bids: levels(bids), asks: levels(asks),
-      orders: [...bids, ...asks].map((o) => ({ orderId: o.orderId, partyId: o.partyId, side: o.side, price: o.price, remaining: o.remaining }))
+      instrument: book.instrument, seq: book.seq, closed: book.closed, bids: levels(bids).slice(0, view.depth), asks: levels(asks).slice(0, view.depth),
+      orders: view.orders === false ? [] : [...bids, ...asks].map((o) => ({ orderId: o.orderId, partyId: o.partyId, side: o.side, price: o.price, remaining: o.remaining }))
     }
   }
 

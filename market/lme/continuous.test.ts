@@ -27,6 +27,19 @@ describe('continuous double auction', () => {
     expect(m.snapshot(I)!.bids).toEqual([])
   })
 
+  it.each(['continuous', 'callAuction'] as const)('%s: a snapshot view gives the top of book without the orders', (kind) => {
+    const m = createMechanism({ kind })
+    m.submit(order('b1', 'a', 'buy', 90, 1))
+    m.submit(order('b2', 'b', 'buy', 95, 2))
+    m.submit(order('s1', 'c', 'sell', 120, 3))
+    m.submit(order('s2', 'd', 'sell', 110, 4))
+    const full = m.snapshot(I)!
+    const top = m.snapshot(I, { depth: 1, orders: false })!
+    expect(top).toEqual({ ...full, bids: [{ price: 95, quantity: 2, orders: 1 }], asks: [{ price: 110, quantity: 4, orders: 1 }], orders: [] })
+    expect(full.bids).toHaveLength(2)
+    expect(full.orders).toHaveLength(4)
+  })
+
   it('numbers every event in its book, and matches, per book', () => {
     const m = createMechanism({ kind: 'continuous' })
     const a = m.submit(order('s1', 'a', 'sell', 100, 5))

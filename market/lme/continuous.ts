@@ -3,7 +3,7 @@
  * share one OrderStore, so an order id names one open order across all of them.
  */
 import { OrderBook, OrderStore, type OrderBookListener } from './order-book.js'
-import { invalidOrder, noNegativeZero, rejectUnsupported, type MarketMechanism } from './mechanism.js'
+import { invalidOrder, noNegativeZero, rejectUnsupported, type MarketMechanism, type SnapshotView } from './mechanism.js'
 import {
   instrumentKey, type BookSnapshot, type CancelReason, type Instrument, type MechanismEvent, type OrderCommand,
   type OrderSnapshot, type SelfTradePolicy, type Side
@@ -111,16 +111,16 @@ export class ContinuousMechanism implements MarketMechanism {
     return { book: book.key, ...o }
   }
 
-  snapshot (instrument: Instrument): BookSnapshot | undefined {
+  snapshot (instrument: Instrument, view: SnapshotView = {}): BookSnapshot | undefined {
     const book = this.byContext.get(instrument.marketContext)?.get(instrument.dtStart)?.get(instrument.duration)
     if (book === undefined) return undefined
     return {
       instrument: book.instrument,
       seq: book.seq,
       closed: book.closed,
-      bids: book.orderBook.levels('buy'),
-      asks: book.orderBook.levels('sell'),
-      orders: book.orderBook.restingOrders()
+      bids: book.orderBook.levels('buy', view.depth),
+      asks: book.orderBook.levels('sell', view.depth),
+      orders: view.orders === false ? [] : book.orderBook.restingOrders()
     }
   }
 

@@ -15,7 +15,7 @@ export function createMechanism (config: MechanismConfig): MarketMechanism {
 }
 
 export * from './types.js'
-export type { MarketMechanism, MechanismConfig, MechanismKind } from './mechanism.js'
+export type { MarketMechanism, MechanismConfig, MechanismKind, SnapshotView } from './mechanism.js'
 export { apply, replay, type Command } from './replay.js'
 export { OrderBook, OrderStore, type OrderBookListener } from './order-book.js'
 export { clearingPrice, type Clearing } from './call-auction.js'

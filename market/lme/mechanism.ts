@@ -18,12 +18,20 @@ export interface MarketMechanism {
   closeInterval: (instrument: Instrument) => MechanismEvent[]
   /** A resting (or, in an auction, collected) order, if any. */
   order: (orderId: string) => (OrderSnapshot & { book: string }) | undefined
-  snapshot: (instrument: Instrument) => BookSnapshot | undefined
+  /** The book as it is now; `view` limits it (e.g. the top of book: depth 1, no orders) so a caller pays only for what it reads. */
+  snapshot: (instrument: Instrument, view?: SnapshotView) => BookSnapshot | undefined
   /** Keys (instrumentKey) of every book, open or closed. */
   books: () => string[]
 }
 
 export type MechanismKind = 'continuous' | 'callAuction'
+
+export interface SnapshotView {
+  /** Price levels per side (default all). */
+  depth?: number
+  /** Whether to list resting orders (default true). */
+  orders?: boolean
+}
 
 export interface MechanismConfig {
   kind: MechanismKind
