@@ -1,21 +1,12 @@
 /**
- * The Local Market Engine. Pick a mechanism per market with createMechanism; nothing outside
- * market/lme depends on which one it is. `selfTrade` applies to the continuous mechanism; the
- * call auction does not prevent self-trades (see call-auction.ts).
+ * The Local Market Engine: a mechanism per market (createMechanism), driven by the LMA through a
+ * MarketEngine, in this process or as a service of its own.
  */
-import { CallAuctionMechanism } from './call-auction.js'
-import { ContinuousMechanism } from './continuous.js'
-import type { MarketMechanism, MechanismConfig } from './mechanism.js'
-
-export function createMechanism (config: MechanismConfig): MarketMechanism {
-  switch (config.kind) {
-    case 'continuous': return new ContinuousMechanism(config.selfTrade)
-    case 'callAuction': return new CallAuctionMechanism()
-  }
-}
-
+export { createMechanism } from './create.js'
 export * from './types.js'
 export type { MarketMechanism, MechanismConfig, MechanismKind, SnapshotView } from './mechanism.js'
 export { apply, replay, type Command } from './replay.js'
 export { OrderBook, OrderStore, type OrderBookListener } from './order-book.js'
 export { clearingPrice, type Clearing } from './call-auction.js'
+export { LocalEngine, type MarketEngine } from './engine.js'
+export { BookReplica } from './replica.js'
