@@ -6,7 +6,7 @@ import { createMechanism } from '../../market/lme/index.js'
 describe('LME over REST', () => {
   it('takes orders, answers their events, and refuses malformed commands', async () => {
     const app = Fastify()
-    await app.register(lmeRoutes, { lme: createMechanism({ kind: 'continuous' }) })
+    await app.register(lmeRoutes, { create: () => createMechanism({ kind: 'continuous' }) })
     const instrument = { marketContext: 'urn:m', dtStart: '2026-06-20T12:00:00.000Z', duration: 'PT1H' }
     const sell = await app.inject({ method: 'POST', url: '/lme/submit', payload: { order: { orderId: 's', partyId: 'a', instrument, side: 'sell', price: 100, quantity: 5 } } })
     expect(sell.json()).toMatchObject([{ type: 'accepted', seq: 1 }])

@@ -111,3 +111,14 @@ export interface Ledger {
   /** Answers if the store does (readiness). */
   ping?: () => Promise<void>
 }
+
+/** Appends everything of `from` to `into` (a change's own batch to the pending one). */
+export function mergeBatch (into: LedgerBatch, from: LedgerBatch): void {
+  into.parties.push(...from.parties)
+  into.requests.push(...from.requests)
+  into.bookCommands.push(...from.bookCommands)
+  into.tenders.push(...from.tenders)
+  into.transactions.push(...from.transactions)
+  into.acknowledgements.push(...from.acknowledgements)
+  into.topOfBook.push(...from.topOfBook)
+}

@@ -18,9 +18,9 @@ import type { Payload } from '../../schemas/registry.js'
 import type { Product } from '../../schemas/emix.js'
 import type { EiTransaction } from '../../schemas/ei.js'
 import { fromTicks } from '../../schemas/decimal.js'
-import { apply, createMechanism, instrumentKey, type Command, type Instrument, type MarketMechanism, type MechanismEvent } from '../lme/index.js'
-import { emptyBatch, type Ledger, type LedgerBatch, type PartyRecord, type RequestRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
-import { Market, type IntervalOrder, type MarketDefinition } from './markets.js'
+import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketEngine, type MechanismEvent } from '../lme/index.js'
+import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
+import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
 import { durationMs, systemClock, utc, type Clock } from './time.js'
@@ -56,6 +56,8 @@ export interface LmaOptions {
   /** First retry delay of an unacknowledged transaction; it doubles up to 30 s. Default 500 ms. */
   retryMs?: number
   log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
+  /** Each market's engine. Default: its mechanism in this process (LocalEngine); RemoteEngine drives an LME service. */
+  engine?: (market: MarketDefinition) => MarketEngine
 }
 
 interface PendingAnswer {
@@ -68,7 +70,7 @@ export class LocalMarketAgent {
   readonly markets = new Map<string, Market>()
   private readonly clock: Clock
   private readonly parties = new PartyRegistry()
-  private engines = new Map<string, MarketMechanism>()
+  private readonly engines = new Map<string, MarketEngine>()
   private instruments = new Map<string, Instrument>()
   private bookSeq = new Map<string, number>()
   /** Books whose gate has closed (their `closed` event is in the ledger or the pending batch). */
@@ -79,6 +81,8 @@ export class LocalMarketAgent {
   private transactions = new Map<string, TransactionRecord>()
   private answered = new Map<string, PendingAnswer>()
   private readonly listeners = new Set<EventListener>()
+  /** The tail of the queue of changes (exclusive). */
+  private queue: Promise<unknown> = Promise.resolve()
 
   private pending: LedgerBatch = emptyBatch()
   private waiters: Array<{ resolve: () => void, reject: (e: unknown) => void }> = []
@@ -92,13 +96,16 @@ export class LocalMarketAgent {
   private constructor (private readonly options: LmaOptions) {
     this.partyID = options.partyID ?? 'lma'
     this.clock = options.clock ?? systemClock
-    for (const definition of options.markets) this.markets.set(definition.marketContext, new Market(definition))
+    for (const definition of options.markets) {
+      this.markets.set(definition.marketContext, new Market(definition))
+      this.engines.set(definition.marketContext, options.engine?.(definition) ?? new LocalEngine({ kind: definition.mechanism, selfTrade: definition.selfTrade ?? 'cancelResting' }))
+    }
   }
 
   /** Opens the LMA: loads the ledger, replays every book, resumes delivery of unacknowledged transactions. */
   static async open (options: LmaOptions): Promise<LocalMarketAgent> {
     const lma = new LocalMarketAgent(options)
-    await lma.load()
+    await lma.exclusive(() => lma.load())
     lma.deliverTransactions([...lma.undelivered])
     return lma
   }
@@ -112,7 +119,6 @@ export class LocalMarketAgent {
 
   private async load (): Promise<void> {
     const contents = await this.options.ledger.load()
-    this.engines = new Map([...this.markets.values()].map((m) => [m.marketContext, createMechanism({ kind: m.mechanism, selfTrade: m.rules.selfTrade ?? 'cancelResting' })]))
     this.instruments = new Map()
     this.bookSeq = new Map()
     this.closedBooks = new Set()
@@ -127,16 +133,24 @@ export class LocalMarketAgent {
       this.transactions.set(t.transactionID, t)
       if (t.acknowledgedAt === undefined) this.undelivered.add(t.transactionID)
     }
+    const byMarket = new Map<string, typeof contents.bookCommands>([...this.engines.keys()].map((m) => [m, []]))
     for (const c of contents.bookCommands) {
-      const engine = this.engines.get(c.instrument.marketContext)
-      if (engine === undefined) throw new Error(`the ledger has book ${c.book} of a market that is not configured`)
+      const commands = byMarket.get(c.instrument.marketContext)
+      if (commands === undefined) throw new Error(`the ledger has book ${c.book} of a market that is not configured`)
       const expected = (this.bookSeq.get(c.book) ?? 0) + 1
       if (c.seq !== expected) throw new Error(`ledger gap in book ${c.book}: seq ${c.seq}, expected ${expected}`)
       this.bookSeq.set(c.book, c.seq)
       this.instruments.set(c.book, c.instrument)
-      const events = apply(engine, c.command)
-      if (events.some((e) => e.type === 'closed')) this.closedBooks.add(c.book)
-      if (!isDeepStrictEqual(events, c.events)) throw new Error(`replay of book ${c.book} at seq ${c.seq} differs from the ledger`)
+      commands.push(c)
+    }
+    // Each engine starts over from its market's commands; every command must give the events the ledger has.
+    for (const [marketContext, commands] of byMarket) {
+      const replayed = await this.engines.get(marketContext)!.rebuild(commands.map((c) => c.command))
+      commands.forEach((c, i) => {
+        const events = replayed[i]!
+        if (events.some((e) => e.type === 'closed')) this.closedBooks.add(c.book)
+        if (!isDeepStrictEqual(events, c.events)) throw new Error(`replay of book ${c.book} at seq ${c.seq} differs from the ledger`)
+      })
     }
     // The replayed books must hold exactly the open tenders of the ledger, with what remains of them.
     for (const t of this.tenders.values()) {
@@ -187,53 +201,96 @@ export class LocalMarketAgent {
         this.pending = emptyBatch()
         for (const w of this.waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
         this.waiters = []
-        await this.load().catch((e: unknown) => this.log('error', 'reload failed', { error: String(e) }))
-        // Books may have moved back to what the ledger holds: market data subscribers start over.
-        for (const listener of this.listeners) listener([], { reset: true })
+        await this.reload()
       }
     }
     this.flushing = false
   }
 
+  /** Rebuilds state and engines from the ledger (after a failure); market data subscribers start over. */
+  private async reload (): Promise<void> {
+    await this.exclusive(() => this.load()).catch((e: unknown) => this.log('error', 'reload failed', { error: String(e) }))
+    // Books may have moved back to what the ledger holds.
+    for (const listener of this.listeners) listener([], { reset: true })
+  }
+
   /**
-   * Runs one change: checks idempotency, applies `change` to the state synchronously (it fills
-   * the pending batch), records the answer, and resolves once the ledger has it all.
+   * Runs `task` after every task queued before it. Changes run one at a time, so that none sees
+   * another half done, even when an engine in another process makes them wait for its answers.
+   */
+  private exclusive<T> (task: () => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(task)
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  /**
+   * Runs one change, after those before it: checks idempotency, lets `change` fill a batch of its
+   * own (refusing with a MarketRefusal before it changes anything), adds that batch and the answer
+   * to the pending ledger batch, and resolves once the ledger has it all.
    */
   private async change<N extends keyof AnswerPayloads> (partyID: string, requestID: string | undefined, payload: string, body: unknown,
-    change: (batch: LedgerBatch) => Answer<N>): Promise<Answer<N>> {
-    if (this.broken !== undefined || this.closed) throw new MarketRefusal('unavailable', 'the market is recovering; try again')
+    change: (batch: LedgerBatch) => Answer<N> | Promise<Answer<N>>): Promise<Answer<N>> {
     const key = requestID === undefined ? undefined : `${partyID}\u0000${requestID}`
-    if (key !== undefined) {
-      const earlier = this.answered.get(key)
-      if (earlier !== undefined) {
-        await earlier.written
-        if (earlier.answer.name !== answerNameOf(payload)) throw new MarketRefusal('conflict', `requestID ${requestID} was already used for another request`)
-        return earlier.answer as Answer<N>
+    const step = await this.exclusive(async () => {
+      this.assertAvailable()
+      const earlier = key === undefined ? undefined : this.answered.get(key)
+      if (earlier !== undefined) return { earlier, answer: undefined, written: undefined }
+      const batch = emptyBatch()
+      let answer: Answer<N>
+      try {
+        answer = await change(batch)
+      } catch (error) {
+        if (!(error instanceof MarketRefusal)) this.engineFailed(error)
+        throw error
       }
-    }
-    const answer = change(this.pending)
-    const written = this.written()
-    if (key !== undefined) {
-      const record: RequestRecord = { partyID, requestID: requestID!, payload, body, status: answer.status, answer }
-      this.pending.requests.push(record)
-      this.answered.set(key, { answer, written: written.catch(() => {}) })
+      // A failure elsewhere while this change waited for its engine: the reload that follows rebuilds the engine.
+      this.assertAvailable()
+      mergeBatch(this.pending, batch)
+      const written = this.written()
+      if (key !== undefined) {
+        this.pending.requests.push({ partyID, requestID: requestID!, payload, body, status: answer.status, answer })
+        this.answered.set(key, { answer, written: written.catch(() => {}) })
+      }
+      return { earlier: undefined, answer, written }
+    })
+    if (step.earlier !== undefined) {
+      await step.earlier.written
+      if (step.earlier.answer.name !== answerNameOf(payload)) throw new MarketRefusal('conflict', `requestID ${requestID} was already used for another request`)
+      return step.earlier.answer as Answer<N>
     }
     try {
-      await written
+      await step.written
     } catch (error) {
       if (key !== undefined) this.answered.delete(key)
       throw error
     }
-    return answer
+    return step.answer
+  }
+
+  private assertAvailable (): void {
+    if (this.broken !== undefined || this.closed) throw new MarketRefusal('unavailable', 'the market is recovering; try again')
+  }
+
+  /**
+   * An engine failed in the middle of a change (an LME in another process did not answer): its
+   * books may hold what the ledger does not. Refuse everything until what is pending is written
+   * and the LMA, engines included, is reloaded from the ledger.
+   */
+  private engineFailed (error: unknown): void {
+    if (this.broken !== undefined) return
+    this.broken = error
+    this.log('error', 'engine failed; reloading from the ledger', { error: String(error) })
+    void this.written().catch(() => {}).then(() => this.reload())
   }
 
   // ------------------------------------------------------------------------------------------
   // Engine commands and their consequences
 
-  private runCommand (batch: LedgerBatch, instrument: Instrument, command: Command, touched: Map<string, TenderRecord>): MechanismEvent[] {
+  private async runCommand (batch: LedgerBatch, instrument: Instrument, command: Command, touched: Map<string, TenderRecord>): Promise<MechanismEvent[]> {
     const engine = this.engines.get(instrument.marketContext)!
     const book = instrumentKey(instrument)
-    const events = apply(engine, command)
+    const events = await engine.execute(command)
     const seq = (this.bookSeq.get(book) ?? 0) + 1
     this.bookSeq.set(book, seq)
     this.instruments.set(book, instrument)
@@ -347,11 +404,10 @@ export class LocalMarketAgent {
     actingAs(party, body.registreePartyID, 'registreePartyID')
     if (!body.registrationID.includes(party.registrationID)) throw new MarketRefusal('unknown', `registrationID: ${party.partyID} is registered as ${party.registrationID}`)
     const now = this.clock.now()
-    return this.change(party.partyID, body.requestID, 'eiCancelPartyRegistration', body, (batch) => {
+    return this.change(party.partyID, body.requestID, 'eiCancelPartyRegistration', body, async (batch) => {
       const touched = new Map<string, TenderRecord>()
-      for (const t of this.tenders.values()) {
-        if (t.partyID === party.partyID && t.status === 'open') this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
-      }
+      const open = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open')
+      for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
       this.seal(batch, touched)
       const canceled = { ...party, canceledAt: now.toISOString() }
       this.parties.put(canceled)
@@ -369,9 +425,9 @@ export class LocalMarketAgent {
   /** eiCreateTender: every tender is checked first (all or nothing), then entered into its book(s). */
   async createTender (party: PartyRecord, body: Payload<'eiCreateTender'>): Promise<Answer<'eiCreatedTender'>> {
     actingAs(party, body.partyID, 'partyID')
-    return this.change(party.partyID, body.requestID, 'eiCreateTender', body, (batch) => {
+    return this.change(party.partyID, body.requestID, 'eiCreateTender', body, async (batch) => {
       const plans = this.planTenders(party, body.eiTender)
-      const ids = this.enterTenders(batch, party, body.requestID, plans)
+      const ids = await this.enterTenders(batch, party, body.requestID, plans)
       return ok('eiCreatedTender', {
         eiResponse: okResponse(body.requestID, this.clock.now(), `${ids.length} tender(s) created`),
         partyID: party.partyID, counterPartyID: this.partyID, tenderID: ids.flatMap((x) => x.intervalTenders.map((t) => t.tenderID))
@@ -382,9 +438,9 @@ export class LocalMarketAgent {
   /** eiCreateStreamTender (extension): as eiCreateTender, answering which tender each interval became. */
   async createStreamTender (party: PartyRecord, body: Payload<'eiCreateStreamTender'>): Promise<Answer<'eiCreatedStreamTender'>> {
     actingAs(party, body.partyID, 'partyID')
-    return this.change(party.partyID, body.requestID, 'eiCreateStreamTender', body, (batch) => {
+    return this.change(party.partyID, body.requestID, 'eiCreateStreamTender', body, async (batch) => {
       const plans = this.planTenders(party, body.eiTender)
-      const created = this.enterTenders(batch, party, body.requestID, plans)
+      const created = await this.enterTenders(batch, party, body.requestID, plans)
       return ok('eiCreatedStreamTender', {
         eiResponse: okResponse(body.requestID, this.clock.now(), `${created.length} stream tender(s) created`),
         partyID: party.partyID, counterPartyID: this.partyID,
@@ -411,11 +467,13 @@ export class LocalMarketAgent {
     })
   }
 
-  private enterTenders (batch: LedgerBatch, party: PartyRecord, requestID: string, plans: ReturnType<LocalMarketAgent['planTenders']>) {
+  private async enterTenders (batch: LedgerBatch, party: PartyRecord, requestID: string, plans: ReturnType<LocalMarketAgent['planTenders']>) {
     const touched = new Map<string, TenderRecord>()
     const createdAt = this.clock.now().toISOString()
-    const created = plans.map((plan) => {
-      const intervalTenders = plan.orders.map((order: IntervalOrder, k) => {
+    const created: Array<{ tenderID: string, intervalTenders: Array<{ tenderID: string, uid: string | undefined }> }> = []
+    for (const plan of plans) {
+      const intervalTenders: Array<{ tenderID: string, uid: string | undefined }> = []
+      for (const [k, order] of plan.orders.entries()) {
         const tender: TenderRecord = {
           tenderID: plan.ids[k]!, partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
           side: order.side, price: fromTicks(BigInt(order.priceTicks), plan.market.rules.priceScale), priceTicks: order.priceTicks,
@@ -424,17 +482,17 @@ export class LocalMarketAgent {
         }
         this.addTender(tender)
         touched.set(tender.tenderID, tender)
-        this.runCommand(batch, order.instrument, {
+        await this.runCommand(batch, order.instrument, {
           type: 'submit',
           order: {
             orderId: tender.tenderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
             quantity: order.quantityTicks, timeInForce: plan.product.integralOnly === true && plan.market.mechanism === 'continuous' ? 'FOK' : 'GTC'
           }
         }, touched)
-        return { tenderID: tender.tenderID, uid: order.uid }
-      })
-      return { tenderID: plan.tenderID, intervalTenders }
-    })
+        intervalTenders.push({ tenderID: tender.tenderID, uid: order.uid })
+      }
+      created.push({ tenderID: plan.tenderID, intervalTenders })
+    }
     this.seal(batch, touched)
     return created
   }
@@ -442,7 +500,7 @@ export class LocalMarketAgent {
   /** eiCancelTender: cancels what remains of each tender (a stream tender: of each interval). All or nothing. */
   async cancelTender (party: PartyRecord, body: Payload<'eiCancelTender'>): Promise<Answer<'eiCanceledTender'>> {
     actingAs(party, body.partyID, 'partyID')
-    return this.change(party.partyID, body.requestID, 'eiCancelTender', body, (batch) => {
+    return this.change(party.partyID, body.requestID, 'eiCancelTender', body, async (batch) => {
       // Checked first, changed after: a refused cancel changes nothing.
       const targets = body.tenderID.flatMap((id, i) => {
         const ids = this.streams.get(id) ?? [id]
@@ -456,7 +514,7 @@ export class LocalMarketAgent {
       const touched = new Map<string, TenderRecord>()
       const words: string[] = []
       for (const t of targets) {
-        const events = this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+        const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
         const canceled = events.reduce((n, e) => n + (e.type === 'canceled' ? e.canceledQuantity : 0), 0)
         const scale = this.markets.get(t.instrument.marketContext)!.rules.quantityScale
         words.push(`${t.tenderID}: ${fromTicks(BigInt(canceled), scale)} canceled, ${fromTicks(BigInt(t.filledTicks), scale)} filled`)
@@ -586,11 +644,26 @@ export class LocalMarketAgent {
     const due = [...this.instruments].filter(([book, instrument]) =>
       !this.closedBooks.has(book) && !this.markets.get(instrument.marketContext)!.isOpen(instrument.dtStart, now))
     if (due.length === 0) return 0
-    if (this.broken !== undefined || this.closed) return 0
-    const touched = new Map<string, TenderRecord>()
-    for (const [, instrument] of due) this.runCommand(this.pending, instrument, { type: 'close', instrument }, touched)
-    this.seal(this.pending, touched)
-    await this.written()
+    const written = await this.exclusive(async () => {
+      if (this.broken !== undefined || this.closed) return undefined
+      const batch = emptyBatch()
+      const touched = new Map<string, TenderRecord>()
+      try {
+        for (const [book, instrument] of due) {
+          if (!this.closedBooks.has(book)) await this.runCommand(batch, instrument, { type: 'close', instrument }, touched)
+        }
+      } catch (error) {
+        this.engineFailed(error)
+        throw error
+      }
+      this.assertAvailable()
+      this.seal(batch, touched)
+      mergeBatch(this.pending, batch)
+      // Wrapped: a promise returned from the task would be awaited inside the queue.
+      return { written: this.written() }
+    })
+    if (written === undefined) return 0
+    await written.written
     return due.length
   }
 
