@@ -6,6 +6,7 @@ import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
+import { RemoteEngine } from '../rest/lme-client.js'
 import { openDatabase, type Database } from '../postgres/database.js'
 import { PgLedger } from '../postgres/ledger.js'
 import { LocalMarketAgent } from '../../market/lma/lma.js'
@@ -36,6 +37,8 @@ export interface MarketService {
 }
 
 export async function startMarketService (options: MarketServiceOptions): Promise<MarketService> {
+  const lmes = options.markets.flatMap((m) => m.lmeUrl === undefined ? [] : [m.lmeUrl])
+  if (new Set(lmes).size !== lmes.length) throw new Error('each market needs an LME of its own: two markets name the same lmeUrl')
   const url = options.databaseUrl === '' ? undefined : options.databaseUrl
   if (options.fresh === true) {
     if (url === undefined) rmSync(options.dataDir, { recursive: true, force: true })
@@ -53,6 +56,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     markets: options.markets,
     ledger: new PgLedger(db, (m) => scales.get(m)!),
     deliver: httpTransactionDelivery(),
+    engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
     log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
   })

@@ -56,8 +56,8 @@ export interface LmaOptions {
   /** First retry delay of an unacknowledged transaction; it doubles up to 30 s. Default 500 ms. */
   retryMs?: number
   log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
-  /** Each market's engine. Default: its mechanism in this process (LocalEngine); RemoteEngine drives an LME service. */
-  engine?: (market: MarketDefinition) => MarketEngine
+  /** Each market's engine; undefined: its mechanism in this process (LocalEngine). RemoteEngine drives an LME service. */
+  engine?: (market: MarketDefinition) => MarketEngine | undefined
 }
 
 interface PendingAnswer {
@@ -207,9 +207,20 @@ export class LocalMarketAgent {
     this.flushing = false
   }
 
-  /** Rebuilds state and engines from the ledger (after a failure); market data subscribers start over. */
+  /**
+   * Rebuilds state and engines from the ledger after a failure, retrying (100 ms, doubling up to
+   * 5 s) while the store or an engine is still away; market data subscribers then start over.
+   */
   private async reload (): Promise<void> {
-    await this.exclusive(() => this.load()).catch((e: unknown) => this.log('error', 'reload failed', { error: String(e) }))
+    for (let delay = 100; !this.closed; delay = Math.min(5000, delay * 2)) {
+      try {
+        await this.exclusive(() => this.load())
+        break
+      } catch (error) {
+        this.log('error', 'reload failed; retrying', { error: String(error), retryMs: delay })
+        await new Promise((resolve) => setTimeout(resolve, delay).unref())
+      }
+    }
     // Books may have moved back to what the ledger holds.
     for (const listener of this.listeners) listener([], { reset: true })
   }
@@ -241,8 +252,8 @@ export class LocalMarketAgent {
       try {
         answer = await change(batch)
       } catch (error) {
-        if (!(error instanceof MarketRefusal)) this.engineFailed(error)
-        throw error
+        if (error instanceof MarketRefusal) throw error
+        throw this.engineFailed(error)
       }
       // A failure elsewhere while this change waited for its engine: the reload that follows rebuilds the engine.
       this.assertAvailable()
@@ -277,11 +288,13 @@ export class LocalMarketAgent {
    * books may hold what the ledger does not. Refuse everything until what is pending is written
    * and the LMA, engines included, is reloaded from the ledger.
    */
-  private engineFailed (error: unknown): void {
-    if (this.broken !== undefined) return
-    this.broken = error
-    this.log('error', 'engine failed; reloading from the ledger', { error: String(error) })
-    void this.written().catch(() => {}).then(() => this.reload())
+  private engineFailed (error: unknown): MarketRefusal {
+    if (this.broken === undefined) {
+      this.broken = error
+      this.log('error', 'engine failed; reloading from the ledger', { error: String(error) })
+      void this.written().catch(() => {}).then(() => this.reload())
+    }
+    return new MarketRefusal('unavailable', 'the matching engine did not answer; nothing was changed')
   }
 
   // ------------------------------------------------------------------------------------------
@@ -629,7 +642,7 @@ export class LocalMarketAgent {
     return ok('eiReplyMarketRules', {
       eiResponse: okResponse(body.requestID, this.clock.now()),
       marketRules: wanted.map((m) => {
-        const { selfTrade: _selfTrade, ...rules } = this.markets.get(m)!.rules
+        const { selfTrade: _selfTrade, lmeUrl: _lmeUrl, ...rules } = this.markets.get(m)!.rules
         return rules
       })
     })
@@ -653,8 +666,7 @@ export class LocalMarketAgent {
           if (!this.closedBooks.has(book)) await this.runCommand(batch, instrument, { type: 'close', instrument }, touched)
         }
       } catch (error) {
-        this.engineFailed(error)
-        throw error
+        throw this.engineFailed(error)
       }
       this.assertAvailable()
       this.seal(batch, touched)

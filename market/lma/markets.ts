@@ -12,6 +12,8 @@ import { durationMs, hasZone, utc } from './time.js'
 export interface MarketDefinition extends MarketRules {
   /** Self-trade prevention of the continuous mechanism (default cancelResting). */
   selfTrade?: SelfTradePolicy
+  /** An LME service (`te-gateway lme`) that runs this market's mechanism; unset: in the LMA's process. One LME per market. */
+  lmeUrl?: string
 }
 
 /** One interval of a tendered product, ready for the engine. */
