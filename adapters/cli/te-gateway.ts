@@ -75,7 +75,7 @@ program.command('lma')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
     const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }) })
-    service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => m.marketContext).join(', ')}`)
+    service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
   })
 

@@ -17,6 +17,9 @@ describe('LME over REST', () => {
     expect((await app.inject({ method: 'POST', url: '/lme/close', payload: { instrument } })).json().at(-1)).toMatchObject({ type: 'closed' })
     expect((await app.inject({ method: 'POST', url: '/lme/submit', payload: { order: { orderId: 'x', partyId: 'a', instrument, side: 'sell', price: 0.5, quantity: 5 } } })).statusCode).toBe(400)
     expect((await app.inject('/lme/books')).json()).toEqual([`urn:m|${instrument.dtStart}|PT1H`])
+    // Another way of writing the same instant is the same book.
+    const again = await app.inject({ method: 'POST', url: '/lme/snapshot', payload: { instrument: { ...instrument, dtStart: '2026-06-20T14:00:00+02:00' } } })
+    expect(again.json()).toMatchObject({ seq: 6, closed: true })
     await app.close()
   })
 })

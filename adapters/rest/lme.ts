@@ -17,7 +17,10 @@ import { z } from 'zod'
 import { apply, type Command, type MarketMechanism } from '../../market/lme/index.js'
 
 const Ticks = z.number().int().refine(Number.isSafeInteger, 'must be a safe integer')
-const Instrument = z.strictObject({ marketContext: z.string().min(1), dtStart: z.string().min(1), duration: z.string().min(1) })
+// dtStart is written as the LMA writes every instant (UTC, milliseconds), so that one interval is one book whatever form a caller uses.
+const Instrument = z.strictObject({
+  marketContext: z.string().min(1), dtStart: z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString()), duration: z.string().min(1)
+})
 const Order = z.strictObject({
   orderId: z.string().min(1), partyId: z.string().min(1), instrument: Instrument, side: z.enum(['buy', 'sell']),
   price: Ticks, quantity: Ticks, timeInForce: z.enum(['GTC', 'IOC', 'FOK']).optional()
