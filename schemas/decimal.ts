@@ -19,9 +19,13 @@ export function toTicks (value: string, scale: number): bigint {
   return sign * BigInt(whole + fraction.padEnd(scale, '0'))
 }
 
-/** The decimal string of ticks at a scale, with exactly `scale` fraction digits: 125n, 3 -> "0.125". */
-export function fromTicks (ticks: bigint, scale: number): string {
-  const negative = ticks < 0n
+/**
+ * The decimal string of ticks at a scale, with exactly `scale` fraction digits: 125n, 3 -> "0.125".
+ * Ticks may be a bigint or a safe integer (the engine's numbers, converted without a bigint).
+ */
+export function fromTicks (ticks: bigint | number, scale: number): string {
+  if (typeof ticks === 'number' && !Number.isSafeInteger(ticks)) throw new RangeError(`${ticks} ticks is not a safe integer`)
+  const negative = ticks < 0
   const digits = (negative ? -ticks : ticks).toString().padStart(scale + 1, '0')
   const whole = digits.slice(0, digits.length - scale)
   const fraction = digits.slice(digits.length - scale)

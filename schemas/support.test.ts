@@ -18,6 +18,12 @@ describe('decimal ticks', () => {
     expect(fromTicks(125n, 3)).toBe('0.125')
     expect(fromTicks(-5n, 2)).toBe('-0.05')
     expect(fromTicks(42n, 0)).toBe('42')
+    // Safe-integer ticks (the engine's) give the same strings, without a bigint.
+    expect(fromTicks(125, 3)).toBe('0.125')
+    expect(fromTicks(-5, 2)).toBe('-0.05')
+    expect(fromTicks(-Number.MAX_SAFE_INTEGER, 3)).toBe('-9007199254740.991')
+    expect(() => fromTicks(2 ** 53, 3)).toThrow(/not a safe integer/)
+    expect(() => fromTicks(0.5, 3)).toThrow(/not a safe integer/)
     expect(fitsScale('1.50', 1)).toBe(true)
   })
 

@@ -76,8 +76,8 @@ export async function runDemo (options: DemoOptions): Promise<Demo> {
         const book = lma.snapshot(instrument)
         const view = {
           dtStart, round,
-          ...(book?.bids[0] !== undefined && { bestBid: fromTicks(BigInt(book.bids[0].price), 3) }),
-          ...(book?.asks[0] !== undefined && { bestAsk: fromTicks(BigInt(book.asks[0].price), 3) })
+          ...(book?.bids[0] !== undefined && { bestBid: fromTicks(book.bids[0].price, 3) }),
+          ...(book?.asks[0] !== undefined && { bestAsk: fromTicks(book.asks[0].price, 3) })
         }
         for (const instruction of sc.plan(view, teua.position(dtStart))) {
           try {

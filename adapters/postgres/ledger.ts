@@ -75,7 +75,7 @@ export class PgLedger implements Ledger {
       return {
         tenderID: r.tender_id, partyID: r.party_id, requestID: r.request_id, book: r.book_id,
         instrument: { marketContext: r.market_context, dtStart: iso(r.dt_start)!, duration: r.duration }, side: r.side,
-        price: fromTicks(BigInt(ticks(r.price, priceScale)), priceScale), priceTicks: ticks(r.price, priceScale),
+        price: fromTicks(ticks(r.price, priceScale), priceScale), priceTicks: ticks(r.price, priceScale),
         quantityTicks: ticks(r.quantity, quantityScale), filledTicks: ticks(r.filled, quantityScale), canceledTicks: ticks(r.canceled, quantityScale),
         status: r.status, createdAt: iso(r.created_at)!,
         ...(r.parent_tender_id !== null && { parentTenderID: r.parent_tender_id })
@@ -116,7 +116,7 @@ function columnsOf<T> (rows: readonly T[], ...getters: Array<(row: T, index: num
   return columns
 }
 
-const ticksOf = (ticks: number, scale: number) => fromTicks(BigInt(ticks), scale)
+const ticksOf = (ticks: number, scale: number) => fromTicks(ticks, scale)
 
 const PARTS: Part[] = [
   {

@@ -18,8 +18,8 @@ import { instrumentKey, type BookSnapshot, type Instrument, type MechanismEvent 
 interface Scales { priceScale: number, quantityScale: number }
 
 function publicEvent (e: MechanismEvent, s: Scales): Record<string, unknown> {
-  const P = (t: number) => fromTicks(BigInt(t), s.priceScale)
-  const Q = (t: number) => fromTicks(BigInt(t), s.quantityScale)
+  const P = (t: number) => fromTicks(t, s.priceScale)
+  const Q = (t: number) => fromTicks(t, s.quantityScale)
   switch (e.type) {
     case 'accepted': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, side: e.side, price: P(e.price), quantity: Q(e.quantity) }
     case 'rejected': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, reason: e.reason }
@@ -34,11 +34,11 @@ function publicEvent (e: MechanismEvent, s: Scales): Record<string, unknown> {
 }
 
 export function publicSnapshot (snapshot: BookSnapshot, s: Scales) {
-  const level = (l: { price: number, quantity: number, orders: number }) => ({ price: fromTicks(BigInt(l.price), s.priceScale), quantity: fromTicks(BigInt(l.quantity), s.quantityScale), orders: l.orders })
+  const level = (l: { price: number, quantity: number, orders: number }) => ({ price: fromTicks(l.price, s.priceScale), quantity: fromTicks(l.quantity, s.quantityScale), orders: l.orders })
   return {
     book: instrumentKey(snapshot.instrument), instrument: snapshot.instrument, seq: snapshot.seq, closed: snapshot.closed,
     bids: snapshot.bids.map(level), asks: snapshot.asks.map(level),
-    orders: snapshot.orders.map((o) => ({ orderId: o.orderId, side: o.side, price: fromTicks(BigInt(o.price), s.priceScale), remaining: fromTicks(BigInt(o.remaining), s.quantityScale) }))
+    orders: snapshot.orders.map((o) => ({ orderId: o.orderId, side: o.side, price: fromTicks(o.price, s.priceScale), remaining: fromTicks(o.remaining, s.quantityScale) }))
   }
 }
 
@@ -47,7 +47,7 @@ export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent }> = a
   const bbo = (instrument: Instrument) => {
     const snapshot = lma.snapshot(instrument)!
     const s = scalesOf(instrument.marketContext)
-    const top = (l: { price: number, quantity: number } | undefined) => l === undefined ? null : { price: fromTicks(BigInt(l.price), s.priceScale), quantity: fromTicks(BigInt(l.quantity), s.quantityScale) }
+    const top = (l: { price: number, quantity: number } | undefined) => l === undefined ? null : { price: fromTicks(l.price, s.priceScale), quantity: fromTicks(l.quantity, s.quantityScale) }
     return { bestBid: top(snapshot.bids[0]), bestAsk: top(snapshot.asks[0]) }
   }
 
@@ -81,7 +81,7 @@ export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent }> = a
         const instrument = wanted(top.book)
         if (instrument === undefined) continue
         const s = scalesOf(instrument.marketContext)
-        const level = (l?: { price: number, quantity: number }) => l === undefined ? null : { price: fromTicks(BigInt(l.price), s.priceScale), quantity: fromTicks(BigInt(l.quantity), s.quantityScale) }
+        const level = (l?: { price: number, quantity: number }) => l === undefined ? null : { price: fromTicks(l.price, s.priceScale), quantity: fromTicks(l.quantity, s.quantityScale) }
         send('bbo', { type: 'bbo', book: top.book, seq: top.seq, bestBid: level(top.bestBid), bestAsk: level(top.bestAsk) })
       }
     })

@@ -317,9 +317,10 @@ export class LocalMarketAgent {
         ...(top.asks[0] !== undefined && { bestAsk: { price: top.asks[0].price, quantity: top.asks[0].quantity } })
       })
     }
-    const now = this.clock.now().toISOString()
+    let now: string | undefined
     for (const e of events) {
       if (e.type === 'fill') {
+        now ??= this.clock.now().toISOString()
         for (const [side, other] of [[e.maker, e.taker], [e.taker, e.maker]] as const) {
           const tender = this.tenders.get(side.orderId)!
           tender.filledTicks += e.quantity
@@ -489,7 +490,7 @@ export class LocalMarketAgent {
       for (const [k, order] of plan.orders.entries()) {
         const tender: TenderRecord = {
           tenderID: plan.ids[k]!, partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
-          side: order.side, price: fromTicks(BigInt(order.priceTicks), plan.market.rules.priceScale), priceTicks: order.priceTicks,
+          side: order.side, price: fromTicks(order.priceTicks, plan.market.rules.priceScale), priceTicks: order.priceTicks,
           quantityTicks: order.quantityTicks, filledTicks: 0, canceledTicks: 0, status: 'open', createdAt,
           ...(plan.stream && { parentTenderID: plan.tenderID })
         }
@@ -530,7 +531,7 @@ export class LocalMarketAgent {
         const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
         const canceled = events.reduce((n, e) => n + (e.type === 'canceled' ? e.canceledQuantity : 0), 0)
         const scale = this.markets.get(t.instrument.marketContext)!.rules.quantityScale
-        words.push(`${t.tenderID}: ${fromTicks(BigInt(canceled), scale)} canceled, ${fromTicks(BigInt(t.filledTicks), scale)} filled`)
+        words.push(`${t.tenderID}: ${fromTicks(canceled, scale)} canceled, ${fromTicks(t.filledTicks, scale)} filled`)
       }
       this.seal(batch, touched)
       return ok('eiCanceledTender', {
@@ -624,7 +625,7 @@ export class LocalMarketAgent {
       marketContext: market.marketContext, boundingInterval: body.boundingInterval,
       position: {
         dtStart: utc(new Date(start)), duration: market.rules.duration, energyReal: market.rules.energyReal,
-        intervals: net.map((q, k) => ({ uid: String(k), netQuantity: fromTicks(BigInt(q), market.rules.quantityScale) }))
+        intervals: net.map((q, k) => ({ uid: String(k), netQuantity: fromTicks(q, market.rules.quantityScale) }))
       }
     })
   }
@@ -732,7 +733,7 @@ export class LocalMarketAgent {
     const rules = this.markets.get(instrument.marketContext)!.rules
     return {
       dtStart: instrument.dtStart, duration: instrument.duration,
-      temixPower: { price: fromTicks(BigInt(priceTicks), rules.priceScale), energyReal: rules.energyReal, quantity: fromTicks(BigInt(quantityTicks), rules.quantityScale) },
+      temixPower: { price: fromTicks(priceTicks, rules.priceScale), energyReal: rules.energyReal, quantity: fromTicks(quantityTicks, rules.quantityScale) },
       uid, transactiveState, currency: rules.currency, marketContext: instrument.marketContext, side
     }
   }
@@ -849,11 +850,20 @@ function actingAs (party: PartyRecord, claimed: string, field: string): void {
   if (claimed !== party.partyID) throw new MarketRefusal('forbidden', `${field}: authenticated as ${party.partyID}, cannot act as ${claimed}`)
 }
 
-/** A short, stable name of a book for ids: 10 hex digits of its key's SHA-1. */
 const TOP_OF_BOOK = { depth: 1, orders: false } as const
 
+/** Books are few (markets x intervals), their short names asked for at every fill: each is hashed once. */
+const shortBooks = new Map<string, string>()
+
+/** A short, stable name of a book for ids: 10 hex digits of its key's SHA-1. */
 export function shortBook (book: string): string {
-  return createHash('sha1').update(book).digest('hex').slice(0, 10)
+  let short = shortBooks.get(book)
+  if (short === undefined) {
+    short = createHash('sha1').update(book).digest('hex').slice(0, 10)
+    if (shortBooks.size >= 100_000) shortBooks.clear()
+    shortBooks.set(book, short)
+  }
+  return short
 }
 
 /** Transaction ids are stable across replays: book, match number and side. */

@@ -33,7 +33,7 @@ describe('supervisory controllers', () => {
 
   it('property: a battery never plans, nor ends, beyond its limits', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.nat(100), fc.boolean(), fc.nat(100)), { maxLength: 30 }), fc.integer({ min: 500_000, max: 1_000_000 }), (steps, eff) => {
-      const efficiency = fromTicks(BigInt(eff), 6)
+      const efficiency = fromTicks(eff, 6)
       const b = createController({ kind: 'battery', partyID: 'b', capacity: '10.0', stateOfCharge: '5.0', minimumCharge: '1.0', maximumCharge: '9.0', maximumRate: '3.0', efficiency, buyBelow: '0.080', sellAbove: '0.200' }, scales)
       for (const [pick, buy, share] of steps) {
         const plan = b.plan({ dtStart: T12, round: 0 }, '0.0')
@@ -50,12 +50,12 @@ describe('supervisory controllers', () => {
 
   it('property: a load never buys beyond its need, PV never sells beyond its forecast', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: -50, max: 250 }), (need, held) => {
-      const load = createController({ kind: 'load', partyID: 'l', profile: H(fromTicks(BigInt(need), 1)), willingnessToPay: [{ price: '0.3', quantity: '3.0' }, { price: '0.1', quantity: '30.0' }] }, scales)
-      const plan = load.plan({ dtStart: T12, round: 0 }, fromTicks(BigInt(held), 1))
+      const load = createController({ kind: 'load', partyID: 'l', profile: H(fromTicks(need, 1)), willingnessToPay: [{ price: '0.3', quantity: '3.0' }, { price: '0.1', quantity: '30.0' }] }, scales)
+      const plan = load.plan({ dtStart: T12, round: 0 }, fromTicks(held, 1))
       plan.forEach(onScale)
       expect(plan.reduce((n, i) => n + q(i.quantity), 0n) <= BigInt(Math.max(0, need - held))).toBe(true)
-      const pv = createController({ kind: 'pv', partyID: 'p', forecast: H(fromTicks(BigInt(need), 1)), askPrice: '0.1', priceStep: '0.01', minimumPrice: '0' }, scales)
-      const sells = pv.plan({ dtStart: T12, round: 2 }, fromTicks(BigInt(-Math.abs(held)), 1))
+      const pv = createController({ kind: 'pv', partyID: 'p', forecast: H(fromTicks(need, 1)), askPrice: '0.1', priceStep: '0.01', minimumPrice: '0' }, scales)
+      const sells = pv.plan({ dtStart: T12, round: 2 }, fromTicks(-Math.abs(held), 1))
       sells.forEach(onScale)
       expect(sells.reduce((n, i) => n + q(i.quantity), 0n) <= BigInt(need)).toBe(true)
     }))
