@@ -6,6 +6,7 @@
  */
 import { fromTicks, toTicks } from '../../schemas/decimal.js'
 import { arrayLiteral } from './array-literal.js'
+import { compactBookEvent, expandBookEvent } from './book-event-codec.js'
 import type { Database } from './database.js'
 import type {
   BookCommandRecord, Ledger, LedgerBatch, LedgerContents, PartyRecord, RequestRecord, TenderRecord, TransactionRecord
@@ -65,10 +66,10 @@ export class PgLedger implements Ledger {
     const requests = (await q('SELECT * FROM requests')).map((r): RequestRecord => ({
       partyID: r.party_id, requestID: r.request_id, payload: r.payload, body: r.body, status: r.status, answer: r.answer
     }))
-    const bookCommands = (await q('SELECT * FROM book_events ORDER BY book_id, seq')).map((r): BookCommandRecord => ({
-      book: r.book_id, seq: Number(r.seq), instrument: r.event.command.type === 'submit' ? r.event.command.order.instrument : { marketContext: r.market_context, dtStart: iso(r.dt_start)!, duration: r.duration },
-      command: r.event.command, events: r.event.events
-    }))
+    const bookCommands = (await q('SELECT * FROM book_events ORDER BY book_id, seq')).map((r): BookCommandRecord => {
+      const instrument = { marketContext: r.market_context, dtStart: iso(r.dt_start)!, duration: r.duration }
+      return { book: r.book_id, seq: Number(r.seq), instrument, ...expandBookEvent(r.book_id, instrument, r.event) }
+    })
     const ticks = (value: string, scale: number) => Number(toTicks(value, scale))
     const tenders = (await q('SELECT * FROM tenders ORDER BY created_at, tender_id')).map((r): TenderRecord => {
       const { priceScale, quantityScale } = this.scaleOf(r.market_context)
@@ -146,7 +147,7 @@ const PARTS: Part[] = [
   {
     types: ['text', 'bigint', 'text', 'timestamptz', 'text', 'text', 'json'],
     columns: (batch) => columnsOf(batch.bookCommands, (c) => c.book, (c) => c.seq, (c) => c.instrument.marketContext, (c) => c.instrument.dtStart,
-      (c) => c.instrument.duration, (c) => c.command.type, (c) => JSON.stringify({ command: c.command, events: c.events })),
+      (c) => c.instrument.duration, (c) => c.command.type, (c) => JSON.stringify(compactBookEvent(c.book, c.command, c.events))),
     sql: (arrays) => `INSERT INTO book_events (book_id, seq, market_context, dt_start, duration, kind, event) SELECT * FROM unnest(${arrays})`
   },
   {
