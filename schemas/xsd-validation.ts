@@ -56,7 +56,8 @@ export function xmllintAvailable (): boolean {
 
 /** Validates one XML document against the official CTS entry schema, or with our extensions. */
 export function validateXml (xml: string, options: { extensions?: boolean, ctsSchemaDir?: string } = {}): XsdResult {
-  const ctsDir = options.ctsSchemaDir ?? defaultCtsSchemaDir()
+  // Absolute: the extended entry schema, written to a temp folder, names the CTS files by path.
+  const ctsDir = resolve(options.ctsSchemaDir ?? defaultCtsSchemaDir())
   const schema = options.extensions === true ? extendedEntry(ctsDir) : join(ctsDir, 'xsd/cts-validation-entry.xsd')
   if (!existsSync(schema)) throw new Error(`CTS schemas not found at ${ctsDir} (set CTS_SCHEMAS_DIR)`)
   const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', schema, '-'], { input: xml, encoding: 'utf8' })

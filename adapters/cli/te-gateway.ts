@@ -4,7 +4,8 @@
  *   te-gateway lma      the Local Market Agent (with its engine) alone
  * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
@@ -17,6 +18,10 @@ import { startParticipants } from './participants.js'
 import { loadControllers } from '../../market/sc/controllers.js'
 import { parsePayload } from '../../schemas/codec.js'
 import { createMechanism } from '../../market/lme/index.js'
+import { isPayloadName, PAYLOAD_NAMES, type PayloadName } from '../../schemas/registry.js'
+import { checkDocument } from '../../conformance/check.js'
+import { checkReport, passed } from '../../conformance/report.js'
+import { negativeDocuments, positiveDocuments } from '../../conformance/examples.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const env = process.env
@@ -126,6 +131,45 @@ program.command('lme')
     app.get('/health', async () => ({ status: 'ok' }))
     await app.listen({ port: o.port, host: o.host })
     onSignals(() => app.close())
+  })
+
+const conformance = program.command('conformance')
+  .description('the CTS conformance suite: check message documents against the CTS schemas')
+
+conformance.command('check')
+  .description('check CTS message documents (CTS XML, official CTS JSON, or our JSON binding) with our schemas and, with --schemas, the official XSDs and JSON Schemas; every violation with its path')
+  .argument('<files...>', 'documents to check')
+  .option('--schemas <dir>', 'the official CTS schema set (a folder laid out like cts-schemas: xsd/, json/)')
+  .option('--payload <name>', 'the payload of JSON documents in our binding (otherwise: a {"<payload>": {...}} wrapper, the file name, or the one schema that fits)')
+  .option('--format <format>', 'text, json or junit', 'text')
+  .action(async (files: string[], o: { schemas?: string, payload?: string, format: string }) => {
+    const format = z.enum(['text', 'json', 'junit']).parse(o.format)
+    if (o.payload !== undefined && !isPayloadName(o.payload)) throw new InvalidArgumentError(`--payload: ${o.payload} is not a CTS payload (${PAYLOAD_NAMES.join(', ')})`)
+    if (o.schemas !== undefined && !existsSync(join(o.schemas, 'xsd/cts-validation-entry.xsd'))) throw new Error(`--schemas: ${o.schemas} has no xsd/cts-validation-entry.xsd`)
+    const results = files.map((file, i) => {
+      if (format === 'text' && files.length > 1) process.stderr.write(`\r${i + 1}/${files.length} ${file}`.slice(0, 100).padEnd(100))
+      let text: string
+      try {
+        text = readFileSync(file, 'utf8')
+      } catch (error) {
+        return { file, findings: [{ layer: 'parse' as const, path: '/', message: `cannot read: ${(error as Error).message}` }], ran: [], skipped: [] }
+      }
+      return checkDocument(text, file, { ...(o.schemas !== undefined && { schemasDir: o.schemas }), ...(o.payload !== undefined && { payload: o.payload as PayloadName }) })
+    })
+    if (format === 'text' && files.length > 1) process.stderr.write('\r'.padEnd(101) + '\r')
+    process.stdout.write(checkReport(results, format))
+    process.exitCode = results.every(passed) ? 0 : 1
+  })
+
+conformance.command('examples')
+  .description('write example documents to check: every CTS payload in its three forms (must pass) and the schema negatives (must fail)')
+  .argument('<dir>', 'folder to write into (pass/ and fail/ are made in it)')
+  .action((dir: string) => {
+    for (const [sub, docs] of [['pass', positiveDocuments()], ['fail', negativeDocuments()]] as const) {
+      mkdirSync(join(dir, sub), { recursive: true })
+      for (const d of docs) writeFileSync(join(dir, sub, d.file), d.text)
+      console.log(`${docs.length} documents in ${join(dir, sub)}`)
+    }
   })
 
 program.parseAsync().catch((error: unknown) => {
