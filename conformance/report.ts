@@ -51,3 +51,30 @@ function junit (results: readonly CheckResult[]): string {
     ''
   ].join('\n')
 }
+
+/** A run's checks: a line each (text), a document (json), or JUnit XML with the rule as each case's name. */
+export function runReport (checks: readonly RunCheck[], format: ReportFormat, target: string): string {
+  const failed = checks.filter((c) => !c.passed).length
+  switch (format) {
+    case 'json': return JSON.stringify({ target, passed: checks.length - failed, failed, checks }, null, 2) + '\n'
+    case 'junit': return [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      `<testsuites tests="${checks.length}" failures="${failed}">`,
+      `  <testsuite name="${escape(`te-gateway conformance run ${target}`)}" tests="${checks.length}" failures="${failed}">`,
+      ...checks.map((c) => c.passed
+        ? `    <testcase classname="cts.run" name="${escape(`${c.id}: ${c.rule}`)}"/>`
+        : `    <testcase classname="cts.run" name="${escape(`${c.id}: ${c.rule}`)}">\n      <failure message="${escape(c.detail.slice(0, 200))}">${escape(c.detail)}</failure>\n    </testcase>`),
+      '  </testsuite>',
+      '</testsuites>',
+      ''
+    ].join('\n')
+    case 'text': return [...checks.map(runLine), '', `${checks.length - failed} passed, ${failed} failed`, ''].join('\n')
+  }
+}
+
+/** One check as a line of text (also the progress the CLI prints while it runs). */
+export function runLine (c: RunCheck): string {
+  return `${c.passed ? 'PASS' : 'FAIL'}  ${c.id.padEnd(18)} ${c.rule}${c.detail === '' ? '' : `\n      ${c.passed ? '' : '-> '}${c.detail}`}`
+}
+
+interface RunCheck { id: string, rule: string, passed: boolean, detail: string }

@@ -5,7 +5,7 @@
  * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
@@ -20,7 +20,8 @@ import { parsePayload } from '../../schemas/codec.js'
 import { createMechanism } from '../../market/lme/index.js'
 import { isPayloadName, PAYLOAD_NAMES, type PayloadName } from '../../schemas/registry.js'
 import { checkDocument } from '../../conformance/check.js'
-import { checkReport, passed } from '../../conformance/report.js'
+import { checkReport, passed, runLine, runReport } from '../../conformance/report.js'
+import { runConformance } from '../../conformance/run.js'
 import { negativeDocuments, positiveDocuments } from '../../conformance/examples.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -159,6 +160,28 @@ conformance.command('check')
     if (format === 'text' && files.length > 1) process.stderr.write('\r'.padEnd(101) + '\r')
     process.stdout.write(checkReport(results, format))
     process.exitCode = results.every(passed) ? 0 : 1
+  })
+
+conformance.command('run')
+  .description('run the black-box scenarios against a running LMA over HTTP (registration, trading, cancels, bad input, idempotency, identity), checking every answer and callback against the CTS schemas; cleans up after itself')
+  .requiredOption('--target <url>', 'the LMA, e.g. http://127.0.0.1:3000')
+  .option('--schemas <dir>', 'the official CTS schema set: also check answers with the XSDs and JSON Schemas')
+  .option('--market-context <uri>', 'the market to trade in (default: the first the LMA\'s eiRequestMarketRules lists)')
+  .option('--callback-host <host>', 'interface for the suite\'s own TEUA endpoints (the LMA must reach it)', '127.0.0.1')
+  .option('--format <format>', 'text, json or junit (progress goes to stderr)', 'text')
+  .action(async (o: { target: string, schemas?: string, marketContext?: string, callbackHost: string, format: string }) => {
+    const format = z.enum(['text', 'json', 'junit']).parse(o.format)
+    if (o.schemas !== undefined && !existsSync(join(o.schemas, 'xsd/cts-validation-entry.xsd'))) throw new Error(`--schemas: ${o.schemas} has no xsd/cts-validation-entry.xsd`)
+    process.stderr.write(`conformance run against ${o.target}\n`)
+    const checks = await runConformance({
+      target: z.url().parse(o.target), callbackHost: o.callbackHost,
+      ...(o.schemas !== undefined && { schemasDir: resolve(o.schemas) }), ...(o.marketContext !== undefined && { marketContext: o.marketContext }),
+      progress: (check) => { if (format !== 'text') process.stderr.write(runLine(check) + '\n'); else process.stdout.write(runLine(check) + '\n') }
+    })
+    const failed = checks.filter((c) => !c.passed).length
+    if (format === 'text') process.stdout.write(`\n${checks.length - failed} passed, ${failed} failed\n`)
+    else process.stdout.write(runReport(checks, format, o.target))
+    process.exitCode = failed === 0 ? 0 : 1
   })
 
 conformance.command('examples')
