@@ -50,6 +50,9 @@ export function checkDocument (text: string, file: string, options: CheckOptions
   let payload: unknown
   if (trimmed.startsWith('<')) {
     result.format = 'xml'
+    // Named by its root element, even when it does not decode.
+    const root = /<(?:[\w.-]+:)?([\w.-]+)[\s/>]/.exec(trimmed.replace(/^<\?xml[^>]*\?>\s*/, '').replace(/^<!--[\s\S]*?-->\s*/, ''))?.[1]
+    if (root !== undefined && isPayloadName(root)) result.payload = root
     payload = zodLayer(result, () => {
       const decoded = fromXml(text)
       result.payload = decoded.name
