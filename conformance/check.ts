@@ -5,7 +5,8 @@
  * it), or the JSON binding of te-gateway's REST API. Each is checked by every layer that can read
  * it, and every violation is reported with its path:
  *   - zod: our schemas of the CTS payloads (always);
- *   - xsd: the official XSDs, with xmllint (with --schemas; JSON is checked as the XML it stands for);
+ *   - xsd: the official XSDs, with xmllint, or xmllint-wasm where there is no native xmllint (with
+ *     --schemas; JSON is checked as the XML it stands for);
  *   - json-schema: the official draft-04 JSON Schemas, with ajv (with --schemas; rev 0.4 payloads).
  * A layer that cannot run (the document did not parse, or has no XML form) is named as skipped.
  */
@@ -15,7 +16,7 @@ import { fromOfficialJson, toOfficialJsonText } from '../schemas/official-json.j
 import { loadOfficialSchema } from '../schemas/official-json-schema.js'
 import { isPayloadName, PAYLOAD_NAMES, PAYLOADS, type PayloadName } from '../schemas/registry.js'
 import { NEEDS_EXTENSION_XSD } from '../schemas/examples.js'
-import { validateXml } from '../schemas/xsd-validation.js'
+import { validateXmlAnywhere } from '../schemas/xsd-validation.js'
 
 export type Layer = 'parse' | 'zod' | 'xsd' | 'json-schema'
 export type DocumentFormat = 'xml' | 'official-json' | 'json'
@@ -44,7 +45,7 @@ export interface CheckOptions {
   schemasDir?: string
 }
 
-export function checkDocument (text: string, file: string, options: CheckOptions = {}): CheckResult {
+export async function checkDocument (text: string, file: string, options: CheckOptions = {}): Promise<CheckResult> {
   const result: CheckResult = { file, findings: [], ran: [], skipped: [] }
   const trimmed = text.trimStart()
   let payload: unknown
@@ -89,8 +90,8 @@ export function checkDocument (text: string, file: string, options: CheckOptions
     result.skipped.push({ layer: 'xsd', why: 'no --schemas folder' }, { layer: 'json-schema', why: 'no --schemas folder' })
     return result
   }
-  if (result.format === 'xml') xsdLayer(result, text, options.schemasDir)
-  else if (payload !== undefined) xsdLayer(result, toXml(result.payload!, payload as never), options.schemasDir)
+  if (result.format === 'xml') await xsdLayer(result, text, options.schemasDir)
+  else if (payload !== undefined) await xsdLayer(result, toXml(result.payload!, payload as never), options.schemasDir)
   else result.skipped.push({ layer: 'xsd', why: 'the document has no XML form: it failed the zod layer' })
   if (result.format !== 'official-json') {
     if (payload !== undefined) jsonSchemaLayer(result, JSON.parse(toOfficialJsonText(result.payload!, payload as never)), options.schemasDir)
@@ -115,15 +116,16 @@ function zodLayer (result: CheckResult, decode: () => unknown): unknown {
   }
 }
 
-function xsdLayer (result: CheckResult, xml: string, schemasDir: string): void {
+async function xsdLayer (result: CheckResult, xml: string, schemasDir: string): Promise<void> {
   result.ran.push('xsd')
   const extensions = result.payload !== undefined && (PAYLOADS[result.payload].extension || NEEDS_EXTENSION_XSD.includes(result.payload))
-  const verdict = validateXml(xml, { ctsSchemaDir: schemasDir, extensions })
+  const verdict = await validateXmlAnywhere(xml, { ctsSchemaDir: schemasDir, extensions })
   if (verdict.valid) return
   for (const line of verdict.errors) {
-    // xmllint: "-:12: element quantity: Schemas validity error : Element '{...}quantity': ..."
-    const m = /^-:(\d+):\s*(?:element (.+?): )?(.*)$/.exec(line)
-    result.findings.push({ layer: 'xsd', path: m === null ? '/' : `line ${m[1]}${m[2] === undefined ? '' : `, element ${m[2]}`}`, message: m?.[3] ?? line })
+    // xmllint: "-:12: element quantity: Schemas validity error : Element '{...}quantity': ..." (the
+    // message names the element; xmllint-wasm leaves out the "element quantity:" part)
+    const m = /^-:(\d+):\s*(?:element .+?: )?(.*)$/.exec(line)
+    result.findings.push({ layer: 'xsd', path: m === null ? '/' : `line ${m[1]}`, message: m?.[2] ?? line })
   }
   if (verdict.errors.length === 0) result.findings.push({ layer: 'xsd', path: '/', message: 'the document fails to validate' })
 }

@@ -169,11 +169,11 @@ class Run {
   /** The runner's TEUA endpoints: POST /teua/{partyID}/eiCreateTransaction. */
   private async listen (): Promise<string> {
     this.server = createServer((req, res) => {
-      void readBody(req).then((text) => {
+      void readBody(req).then(async (text) => {
         const m = /^\/teua\/([^/]+)\/eiCreateTransaction$/.exec(req.url ?? '')
         const party = m === null ? undefined : this.parties.get(decodeURIComponent(m[1]!))
         if (req.method !== 'POST' || party === undefined) { res.writeHead(404).end(); return }
-        const verdict = checkDocument(text, 'eiCreateTransaction.json', { payload: 'eiCreateTransaction', ...this.schemas() })
+        const verdict = await checkDocument(text, 'eiCreateTransaction.json', { payload: 'eiCreateTransaction', ...this.schemas() })
         for (const f of verdict.findings) this.callbackProblems.push(`callback to ${party.partyID}: ${f.layer} ${f.path}: ${f.message}`)
         let body: any
         try { body = JSON.parse(text) } catch { body = {} }
@@ -206,7 +206,7 @@ class Run {
     const answerName = ANSWER_OF[payload]!
     const where = `${payload} ${typeof body === 'object' && body !== null && 'requestID' in body ? String((body as any).requestID) : '(raw)'}`
     this.answers++
-    const verdict = checkDocument(text, `${answerName}.json`, { payload: answerName, ...this.schemas() })
+    const verdict = await checkDocument(text, `${answerName}.json`, { payload: answerName, ...this.schemas() })
     for (const f of verdict.findings) this.answerProblems.push(`${where} -> ${res.status}: ${f.layer} ${f.path}: ${f.message}`)
     let json: any
     try { json = JSON.parse(text) } catch { json = undefined }

@@ -6,7 +6,7 @@
  *     payloads and the concrete registration types (xsi:type="tex:...").
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,29 +29,60 @@ export interface XsdResult {
 
 const extendedEntries = new Map<string, string>()
 
+/**
+ * The entry schema with our extensions. libxml2 loads only the first file named for a namespace:
+ * emix-terms.xsd (which includes emix.xsd) must come first, as in the official entry.
+ */
+function extendedEntryText (at: { emixTerms: string, power: string, payloads: string, extensions: string }): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:te-gateway:validation-entry">
+  <xs:import namespace="${NAMESPACES.emix}" schemaLocation="${at.emixTerms}"/>
+  <xs:import namespace="${NAMESPACES.power}" schemaLocation="${at.power}"/>
+  <xs:import namespace="${NAMESPACES.pyld}" schemaLocation="${at.payloads}"/>
+  <xs:import namespace="${NAMESPACES.tex}" schemaLocation="${at.extensions}"/>
+</xs:schema>
+`
+}
+
 function extendedEntry (ctsDir: string): string {
   let entry = extendedEntries.get(ctsDir)
   if (entry === undefined) {
     const xsd = join(ctsDir, 'xsd')
     const dir = mkdtempSync(join(tmpdir(), 'te-gateway-xsd-'))
     entry = join(dir, 'entry.xsd')
-    // libxml2 loads only the first file named for a namespace: emix-terms.xsd (which includes
-    // emix.xsd) must come first, as in the official entry.
-    writeFileSync(entry, `<?xml version="1.0" encoding="UTF-8"?>
-<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:te-gateway:validation-entry">
-  <xs:import namespace="${NAMESPACES.emix}" schemaLocation="${join(xsd, 'emix-terms.xsd')}"/>
-  <xs:import namespace="${NAMESPACES.power}" schemaLocation="${join(xsd, 'power.xsd')}"/>
-  <xs:import namespace="${NAMESPACES.pyld}" schemaLocation="${join(xsd, 'EiPayloads.xsd')}"/>
-  <xs:import namespace="${NAMESPACES.tex}" schemaLocation="${EXTENSIONS_XSD}"/>
-</xs:schema>
-`)
+    writeFileSync(entry, extendedEntryText({ emixTerms: join(xsd, 'emix-terms.xsd'), power: join(xsd, 'power.xsd'), payloads: join(xsd, 'EiPayloads.xsd'), extensions: EXTENSIONS_XSD }))
     extendedEntries.set(ctsDir, entry)
   }
   return entry
 }
 
+let nativeXmllint: boolean | undefined
+
+/** Whether the native xmllint runs here (checked once). */
 export function xmllintAvailable (): boolean {
-  return spawnSync('xmllint', ['--version']).status === 0
+  nativeXmllint ??= spawnSync('xmllint', ['--version']).status === 0
+  return nativeXmllint
+}
+
+/**
+ * Validates with the native xmllint where it runs, else with xmllint-wasm (libxml2 compiled to
+ * WebAssembly: the same verdicts, about 0.4 s a call). TE_GATEWAY_XMLLINT=wasm forces the latter.
+ */
+export async function validateXmlAnywhere (xml: string, options: { extensions?: boolean, ctsSchemaDir?: string } = {}): Promise<XsdResult> {
+  if (process.env.TE_GATEWAY_XMLLINT !== 'wasm' && xmllintAvailable()) return validateXml(xml, options)
+  const { validateXML } = await import('xmllint-wasm')
+  const ctsDir = resolve(options.ctsSchemaDir ?? defaultCtsSchemaDir())
+  const xsd = join(ctsDir, 'xsd')
+  if (!existsSync(join(xsd, 'cts-validation-entry.xsd'))) throw new Error(`CTS schemas not found at ${ctsDir} (set CTS_SCHEMAS_DIR)`)
+  // xmllint-wasm reads files from memory, by name: the CTS set names its imports by bare file names.
+  const files = readdirSync(xsd).filter((f) => f.endsWith('.xsd')).map((fileName) => ({ fileName, contents: readFileSync(join(xsd, fileName), 'utf8') }))
+  let schema = files.find((f) => f.fileName === 'cts-validation-entry.xsd')!
+  if (options.extensions === true) {
+    files.push({ fileName: 'te-gateway-extensions.xsd', contents: readFileSync(EXTENSIONS_XSD, 'utf8') })
+    schema = { fileName: 'te-gateway-entry.xsd', contents: extendedEntryText({ emixTerms: 'emix-terms.xsd', power: 'power.xsd', payloads: 'EiPayloads.xsd', extensions: 'te-gateway-extensions.xsd' }) }
+  }
+  const result = await validateXML({ xml: { fileName: 'document.xml', contents: xml }, schema, preload: files.filter((f) => f !== schema) })
+  return { valid: result.valid, errors: result.errors.map((e) => e.rawMessage.replace(/^document\.xml:/, '-:')) }
 }
 
 /** Validates one XML document against the official CTS entry schema, or with our extensions. */

@@ -147,16 +147,18 @@ conformance.command('check')
     const format = z.enum(['text', 'json', 'junit']).parse(o.format)
     if (o.payload !== undefined && !isPayloadName(o.payload)) throw new InvalidArgumentError(`--payload: ${o.payload} is not a CTS payload (${PAYLOAD_NAMES.join(', ')})`)
     if (o.schemas !== undefined && !existsSync(join(o.schemas, 'xsd/cts-validation-entry.xsd'))) throw new Error(`--schemas: ${o.schemas} has no xsd/cts-validation-entry.xsd`)
-    const results = files.map((file, i) => {
+    const results = []
+    for (const [i, file] of files.entries()) {
       if (format === 'text' && files.length > 1) process.stderr.write(`\r${i + 1}/${files.length} ${file}`.slice(0, 100).padEnd(100))
       let text: string
       try {
         text = readFileSync(file, 'utf8')
       } catch (error) {
-        return { file, findings: [{ layer: 'parse' as const, path: '/', message: `cannot read: ${(error as Error).message}` }], ran: [], skipped: [] }
+        results.push({ file, findings: [{ layer: 'parse' as const, path: '/', message: `cannot read: ${(error as Error).message}` }], ran: [], skipped: [] })
+        continue
       }
-      return checkDocument(text, file, { ...(o.schemas !== undefined && { schemasDir: o.schemas }), ...(o.payload !== undefined && { payload: o.payload as PayloadName }) })
-    })
+      results.push(await checkDocument(text, file, { ...(o.schemas !== undefined && { schemasDir: resolve(o.schemas) }), ...(o.payload !== undefined && { payload: o.payload as PayloadName }) }))
+    }
     if (format === 'text' && files.length > 1) process.stderr.write('\r'.padEnd(101) + '\r')
     process.stdout.write(checkReport(results, format))
     process.exitCode = results.every(passed) ? 0 : 1
