@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
 import { RemoteEngine } from '../rest/lme-client.js'
+import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { openDatabase, type Database } from '../postgres/database.js'
 import { PgLedger } from '../postgres/ledger.js'
 import { LocalMarketAgent } from '../../market/lma/lma.js'
@@ -26,6 +27,8 @@ export interface MarketServiceOptions {
   fresh?: boolean
   clock?: Clock
   logLevel: string
+  /** Serve the eml-cts binding too (adapters/rest/eml-cts). */
+  emlCts?: EmlCtsConfig
 }
 
 export interface MarketService {
@@ -55,12 +58,14 @@ export async function startMarketService (options: MarketServiceOptions): Promis
   const lma = await LocalMarketAgent.open({
     markets: options.markets,
     ledger: new PgLedger(db, (m) => scales.get(m)!),
-    deliver: httpTransactionDelivery(),
+    // eml-cts parties are told in their dialect, every other party in CTS JSON.
+    deliver: emlCtsDelivery(httpTransactionDelivery()),
     engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
     log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
   })
   const app = await buildApp({ lma, logger: { level: options.logLevel } })
+  if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
   app0.log = app.log
   const address = await app.listen({ port: options.port, host: options.host })
   const gate = setInterval(() => { lma.closeDueIntervals().catch((error: unknown) => app.log.error({ err: error }, 'gate closure failed')) }, 1000)

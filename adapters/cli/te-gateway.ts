@@ -14,6 +14,7 @@ import { startMarketService } from './market-service.js'
 import Fastify from 'fastify'
 import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
+import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { startParticipants } from './participants.js'
 import { loadControllers } from '../../market/sc/controllers.js'
 import { parsePayload } from '../../schemas/codec.js'
@@ -71,16 +72,18 @@ program.command('lma')
   .option('-m, --markets <file>', 'JSON array of market rules (tex:marketRules fields, + optional selfTrade); default: the demo market')
   .option('--data-dir <dir>', 'embedded PostgreSQL directory, when DATABASE_URL is unset', env.DATA_DIR ?? './data/lma')
   .option('--schema <name>', 'PostgreSQL schema of the ledger, with DATABASE_URL', env.DATABASE_SCHEMA ?? 'public')
+  .option('--eml-cts <file>', 'also serve the eml-cts binding (its URIs and JSON dialect) to the eml-cts TEUAs listed in this JSON file: {"parties": [{"partyId": 1, "teuaURI": "http://host:8080/teua/0"}], "marketContext"?: "..."}')
   .option('--lme-url <url>', 'run the (single) market\'s matching engine in an LME service (te-gateway lme) instead of in this process; several markets: lmeUrl per market in --markets', env.LME_URL)
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, logLevel: string }) => {
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, logLevel: string }) => {
     const Markets = z.array(MarketRules.extend({ selfTrade: z.enum(['cancelResting', 'cancelIncoming', 'allow']).optional(), lmeUrl: z.url().optional() })).min(1)
     let markets = o.markets === undefined ? [DEMO_MARKET] : Markets.parse(JSON.parse(readFileSync(o.markets, 'utf8')))
     if (o.lmeUrl !== undefined) {
       if (markets.length !== 1) throw new Error('--lme-url drives one market; with several, give each its lmeUrl in --markets')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
-    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }) })
+    const emlCts = o.emlCts === undefined ? undefined : EmlCtsConfig.parse(JSON.parse(readFileSync(o.emlCts, 'utf8')))
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
   })

@@ -720,6 +720,11 @@ export class LocalMarketAgent {
     return this.tenders.get(tenderID)
   }
 
+  /** A party's tenders, in the order they were created (open or not). */
+  tendersOf (partyID: string): TenderRecord[] {
+    return [...this.tenders.values()].filter((t) => t.partyID === partyID)
+  }
+
   /** The eiCreateTransaction a party receives for one of its transactions. */
   eiCreateTransactionOf (t: TransactionRecord): Payload<'eiCreateTransaction'> {
     return { requestID: t.transactionID, partyID: t.partyID, counterPartyID: t.counterPartyID, eiTransaction: [this.eiTransactionOf(t)] }
@@ -738,7 +743,6 @@ export class LocalMarketAgent {
     }
   }
 
-  /** Delivers every unacknowledged transaction to its party; failures retry with backoff. */
   /**
    * Sends eiCreateTransaction for each transaction (once it is in the ledger); one that is not
    * acknowledged is retried on its own, the delay doubling up to 30 s. A party with no callback
