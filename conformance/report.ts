@@ -74,7 +74,7 @@ export function runReport (checks: readonly RunCheck[], format: ReportFormat, ta
 
 /** One check as a line of text (also the progress the CLI prints while it runs). */
 export function runLine (c: RunCheck): string {
-  return `${c.passed ? 'PASS' : 'FAIL'}  ${c.id.padEnd(18)} ${c.rule}${c.detail === '' ? '' : `\n      ${c.passed ? '' : '-> '}${c.detail}`}`
+  return `${c.passed ? 'PASS' : 'FAIL'}  ${c.id.padEnd(22)} ${c.rule}${c.detail === '' ? '' : `\n      ${c.passed ? '' : '-> '}${c.detail}`}`
 }
 
 interface RunCheck { id: string, rule: string, passed: boolean, detail: string }

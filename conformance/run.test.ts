@@ -13,6 +13,10 @@ import { dropTestDatabase, openTestDatabase } from '../test/database.js'
 import { testMarket } from '../test/market.js'
 import { defaultCtsSchemaDir } from '../schemas/xsd-validation.js'
 import { runConformance, type Check } from './run.js'
+import { runEmlConformance } from './run-eml-cts.js'
+import { emlCtsDelivery, emlCtsRoutes } from '../adapters/rest/eml-cts/routes.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 let db: Database | undefined
 let lma: LocalMarketAgent | undefined
@@ -32,6 +36,20 @@ async function startLma (breakIt?: (app: FastifyInstance) => void): Promise<stri
   app = await buildApp({ lma, logger: false })
   breakIt?.(app)
   return app.listen({ port: 0, host: '127.0.0.1' })
+}
+
+/** Our LMA with the eml-cts binding, its parties 1 and 2 at the suite's TEUA endpoints on a free port. */
+async function startEmlLma (breakIt?: (app: FastifyInstance) => void): Promise<{ target: string, callbackPort: number }> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const callbackPort = (probe.address() as AddressInfo).port
+  await new Promise((resolve) => probe.close(resolve))
+  db = await openTestDatabase()
+  lma = await LocalMarketAgent.open({ markets: [testMarket({ quantityScale: 0 })], ledger: new PgLedger(db, () => ({ priceScale: 3, quantityScale: 0 })), deliver: emlCtsDelivery(httpTransactionDelivery()) })
+  app = await buildApp({ lma, logger: false })
+  breakIt?.(app)
+  await app.register(emlCtsRoutes, { lma, config: { parties: [1, 2].map((partyId, i) => ({ partyId, teuaURI: `http://127.0.0.1:${callbackPort}/teua/${i}` })) } })
+  return { target: await app.listen({ port: 0, host: '127.0.0.1' }), callbackPort }
 }
 
 const failed = (checks: Check[]) => checks.filter((c) => !c.passed).map((c) => c.id)
@@ -74,5 +92,21 @@ describe('conformance run', () => {
     })
     const checks = await runConformance({ target })
     expect(failed(checks)).toEqual(expect.arrayContaining(['cancel', 'status-agrees']))
+  }, 120_000)
+
+  it('--binding eml-cts: passes every check against our LMA\'s eml-cts binding', async () => {
+    const { target, callbackPort } = await startEmlLma()
+    const checks = await runEmlConformance({ target, callbackPort })
+    expect(checks.filter((c) => !c.passed)).toEqual([])
+    expect(checks).toHaveLength(11)
+  }, 120_000)
+
+  it('--binding eml-cts: an LMA that answers a stream tender with inResponseTo null, as eml-cts does, fails eml-answers', async () => {
+    const { target, callbackPort } = await startEmlLma((app) => {
+      app.addHook('onSend', async (request, _reply, payload) => request.url === '/lma/createStreamTender' && typeof payload === 'string' ? payload.replace(/"inResponseTo":\{[^}]*\}/, '"inResponseTo":null') : payload)
+    })
+    const checks = await runEmlConformance({ target, callbackPort })
+    expect(failed(checks)).toEqual(['eml-answers'])
+    expect(checks.find((c) => c.id === 'eml-answers')!.detail).toMatch(/createStreamTender .*inResponseTo null/)
   }, 120_000)
 })

@@ -7,7 +7,7 @@
  * what it left. Each check names the rule it tests: the CTS semantic rules (cts-spec §4.4) and
  * the actor-flow scenarios (§5.2 F).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { fromTicks } from '../schemas/decimal.js'
@@ -15,6 +15,7 @@ import { durationMs } from '../market/lma/time.js'
 import type { MarketRules } from '../schemas/extensions.js'
 import type { PayloadName } from '../schemas/registry.js'
 import { checkDocument } from './check.js'
+import { readBody, runToEnd, ScenarioRun, type Check } from './scenario.js'
 
 export interface RunOptions {
   /** The LMA's base URL, e.g. http://127.0.0.1:3000. */
@@ -31,14 +32,7 @@ export interface RunOptions {
   callbackTimeoutMs?: number
 }
 
-export interface Check {
-  id: string
-  /** The CTS rule the check tests. */
-  rule: string
-  passed: boolean
-  /** What failed (empty when passed). */
-  detail: string
-}
+export type { Check }
 
 interface Party {
   partyID: string
@@ -79,16 +73,10 @@ const ANSWER_OF: Partial<Record<PayloadName, PayloadName>> = {
 }
 
 export async function runConformance (options: RunOptions): Promise<Check[]> {
-  const run = new Run(options)
-  try {
-    return await run.all()
-  } finally {
-    await run.close()
-  }
+  return runToEnd(new Run(options))
 }
 
-class Run {
-  private readonly checks: Check[] = []
+class Run extends ScenarioRun {
   private readonly answerProblems: string[] = []
   private readonly refProblems: string[] = []
   private readonly statusProblems: string[] = []
@@ -96,13 +84,14 @@ class Run {
   private answers = 0
   private readonly tag = randomBytes(4).toString('hex')
   private n = 0
-  private server: Server | undefined
   private readonly parties = new Map<string, Party>()
   private lmaPartyID = 'lma'
   private rules!: MarketRules
   private base = 0
 
-  constructor (private readonly options: RunOptions) {}
+  constructor (private readonly options: RunOptions) {
+    super(CHECKS, options.progress, options.callbackTimeoutMs)
+  }
 
   async all (): Promise<Check[]> {
     const callbackUrl = await this.listen()
@@ -121,17 +110,9 @@ class Run {
       ['cleanup', () => this.cleanup()]
     ]
     let stop: string | undefined
-    for (const [id, step] of steps) {
+    for (const [id, run] of steps) {
       if (stop !== undefined) { this.record(id, [`not run: ${stop}`]); continue }
-      const problems: string[] = []
-      this.problems = problems
-      try {
-        await step()
-      } catch (error) {
-        problems.push(error instanceof Error ? error.message : String(error))
-      }
-      this.record(id, problems)
-      if (problems.length > 0 && (id === 'market-rules' || id === 'registration')) stop = `${id} failed`
+      if (!(await this.step(id, run)) && (id === 'market-rules' || id === 'registration')) stop = `${id} failed`
     }
     this.record('answers-valid', this.answerProblems, `${this.answers} answers checked`)
     this.record('refid-echo', this.refProblems)
@@ -141,26 +122,8 @@ class Run {
     return this.checks
   }
 
-  async close (): Promise<void> {
-    await new Promise<void>((resolve) => this.server === undefined ? resolve() : this.server.close(() => resolve()))
-  }
-
   // ------------------------------------------------------------------------------------------
   // Plumbing
-
-  private problems: string[] = []
-
-  private expect (ok: boolean, what: string): boolean {
-    if (!ok) this.problems.push(what)
-    return ok
-  }
-
-  private record (id: string, problems: string[], note = ''): void {
-    const rule = CHECKS.find((c) => c.id === id)!.rule
-    const check = { id, rule, passed: problems.length === 0, detail: problems.length === 0 ? note : problems.slice(0, 10).join('; ') + (problems.length > 10 ? `; and ${problems.length - 10} more` : '') }
-    this.checks.push(check)
-    this.options.progress?.(check)
-  }
 
   private id (what: string): string {
     return `cts-${this.tag}-${what}-${++this.n}`
@@ -217,11 +180,6 @@ class Run {
     return { status: res.status, body: json, headers: res.headers }
   }
 
-  private async waitForCallbacks (party: Party, count: number): Promise<boolean> {
-    const until = Date.now() + (this.options.callbackTimeoutMs ?? 5000)
-    while (party.received.length < count && Date.now() < until) await new Promise((r) => setTimeout(r, 25))
-    return party.received.length >= count
-  }
 
   // ------------------------------------------------------------------------------------------
   // Market, intervals, tenders
@@ -314,7 +272,7 @@ class Run {
     const { a, b } = this
     const sell = await this.tender(a, 'sell', 110, 5, 0)
     const buy = await this.tender(b, 'buy', 120, 5, 0)
-    this.expect(await this.waitForCallbacks(a, 1) && await this.waitForCallbacks(b, 1), 'each party is told of its transaction (eiCreateTransaction)')
+    this.expect(await this.waitFor(() => a.received.length >= 1 && b.received.length >= 1), 'each party is told of its transaction (eiCreateTransaction)')
     const [ta] = this.transactionsOf(a, sell.tenderID)
     const [tb] = this.transactionsOf(b, buy.tenderID)
     for (const [t, side, party, other] of [[ta, 'sell', a, b], [tb, 'buy', b, a]] as const) {
@@ -350,12 +308,6 @@ class Run {
     this.expect(await this.waitFor(() => this.transactionsOf(a, buy.tenderID).length === 2), 'the buy trades twice')
     this.expect(this.transactionsOf(b, second.tenderID)[0]?.product?.temixPower?.price === this.price(120), 'at the resting buy\'s price')
     this.expect(!(await this.openTenders(a)).has(buy.tenderID), 'the filled buy is no longer open')
-  }
-
-  private async waitFor (done: () => boolean): Promise<boolean> {
-    const until = Date.now() + (this.options.callbackTimeoutMs ?? 5000)
-    while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 25))
-    return done()
   }
 
   private async cancel (): Promise<void> {
@@ -480,12 +432,6 @@ class Run {
 function describe (answer: Answer): string {
   const r = Array.isArray(answer.body?.eiResponse) ? answer.body.eiResponse[0] : answer.body?.eiResponse
   return r?.responseDescription === undefined ? '' : `(${String(r.responseDescription)})`
-}
-
-async function readBody (req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }
 
 export const CONFORMANCE_CHECKS = CHECKS

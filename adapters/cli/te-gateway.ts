@@ -23,6 +23,7 @@ import { isPayloadName, PAYLOAD_NAMES, type PayloadName } from '../../schemas/re
 import { checkDocument } from '../../conformance/check.js'
 import { checkReport, passed, runLine, runReport } from '../../conformance/report.js'
 import { runConformance } from '../../conformance/run.js'
+import { runEmlConformance } from '../../conformance/run-eml-cts.js'
 import { negativeDocuments, positiveDocuments } from '../../conformance/examples.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -37,6 +38,12 @@ function port (value: string): number {
 function positive (value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1 || n > 48) throw new InvalidArgumentError('a whole number from 1 to 48')
+  return n
+}
+
+function minutes (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 1440) throw new InvalidArgumentError('whole minutes from 1 to 1440')
   return n
 }
 
@@ -174,15 +181,23 @@ conformance.command('run')
   .option('--market-context <uri>', 'the market to trade in (default: the first the LMA\'s eiRequestMarketRules lists)')
   .option('--callback-host <host>', 'interface for the suite\'s own TEUA endpoints (the LMA must reach it)', '127.0.0.1')
   .option('--format <format>', 'text, json or junit (progress goes to stderr)', 'text')
-  .action(async (o: { target: string, schemas?: string, marketContext?: string, callbackHost: string, format: string }) => {
+  .option('--binding <binding>', 'cts (this gateway\'s REST binding of the CTS payloads) or eml-cts (eml-cts\'s URIs and JSON dialect)', 'cts')
+  .option('--eml-parties <a,b>', 'eml-cts: the two party numbers the target knows for the suite', '1,2')
+  .option('--callback-port <port>', 'eml-cts: the port of the suite\'s TEUAs (/teua/0 and /teua/1), as the target is configured to reach them', port, 0)
+  .option('--interval-minutes <minutes>', 'eml-cts: the length of the market\'s intervals', minutes, 60)
+  .action(async (o: { target: string, schemas?: string, marketContext?: string, callbackHost: string, format: string, binding: string, emlParties: string, callbackPort: number, intervalMinutes: number }) => {
     const format = z.enum(['text', 'json', 'junit']).parse(o.format)
+    const binding = z.enum(['cts', 'eml-cts']).parse(o.binding)
     if (o.schemas !== undefined && !existsSync(join(o.schemas, 'xsd/cts-validation-entry.xsd'))) throw new Error(`--schemas: ${o.schemas} has no xsd/cts-validation-entry.xsd`)
-    process.stderr.write(`conformance run against ${o.target}\n`)
-    const checks = await runConformance({
-      target: z.url().parse(o.target), callbackHost: o.callbackHost,
-      ...(o.schemas !== undefined && { schemasDir: resolve(o.schemas) }), ...(o.marketContext !== undefined && { marketContext: o.marketContext }),
-      progress: (check) => { if (format !== 'text') process.stderr.write(runLine(check) + '\n'); else process.stdout.write(runLine(check) + '\n') }
-    })
+    process.stderr.write(`conformance run (${binding} binding) against ${o.target}\n`)
+    const progress = (check: { id: string, rule: string, passed: boolean, detail: string }) => { if (format !== 'text') process.stderr.write(runLine(check) + '\n'); else process.stdout.write(runLine(check) + '\n') }
+    const target = z.url().parse(o.target)
+    const checks = binding === 'eml-cts'
+      ? await runEmlConformance({ target, callbackHost: o.callbackHost, callbackPort: o.callbackPort, intervalMinutes: o.intervalMinutes, parties: z.tuple([z.coerce.number().int(), z.coerce.number().int()]).parse(o.emlParties.split(',')), progress })
+      : await runConformance({
+        target, callbackHost: o.callbackHost, progress,
+        ...(o.schemas !== undefined && { schemasDir: resolve(o.schemas) }), ...(o.marketContext !== undefined && { marketContext: o.marketContext })
+      })
     const failed = checks.filter((c) => !c.passed).length
     if (format === 'text') process.stdout.write(`\n${checks.length - failed} passed, ${failed} failed\n`)
     else process.stdout.write(runReport(checks, format, o.target))

@@ -61,6 +61,15 @@ export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma
   }
 
   app.setValidatorCompiler(() => () => true)
+  // Malformed JSON gets an answer in the dialect too, not fastify's own error body.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)))
+    } catch {
+      done(null, MALFORMED)
+    }
+  })
   const tags = ['eml-cts']
 
   app.get('/lma/party', { schema: { summary: 'The LMA\'s party id (eml-cts ActorIdType)', tags } }, async () => ({ myUidId: uidOf(lma.partyID) }))
@@ -69,6 +78,7 @@ export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma
   const handle = async <M extends { partyId: { myUidId: number }, requestId: { myUidId: number } }> (
     reply: FastifyReply, body: unknown, schema: z.ZodType<M>, run: (party: PartyRecord, message: M) => Promise<Answer>, back: (message: M, answer: Answer) => unknown
   ) => {
+    if (body === MALFORMED) return refuse(reply, 400, 'malformed JSON', null)
     const parsed = schema.safeParse(body)
     if (!parsed.success) return refuse(reply, 400, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), body)
     const message = parsed.data
@@ -94,6 +104,8 @@ export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma
     (party, m) => lma.cancelTender(party, parsePayload('eiCancelTender', toCtsCancelTender(m, lma.partyID))),
     (m, answer) => toEmlCanceledTender(m, answer.payload as Payload<'eiCanceledTender'>)))
 }
+
+const MALFORMED = Symbol('malformed JSON')
 
 /** An eml-cts answer to a refused request: its response with the code, the request id in inResponseTo. */
 function refuse (reply: FastifyReply, status: number, description: string, body: unknown) {
