@@ -145,7 +145,7 @@ program.command('lme')
   })
 
 const conformance = program.command('conformance')
-  .description('the CTS conformance suite: check message documents against the CTS schemas')
+  .description('the CTS conformance suite: check message documents against the CTS schemas, and run black-box scenarios against any LMA')
 
 conformance.command('check')
   .description('check CTS message documents (CTS XML, official CTS JSON, or our JSON binding) with our schemas and, with --schemas, the official XSDs and JSON Schemas; every violation with its path')
