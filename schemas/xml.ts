@@ -25,7 +25,7 @@ type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> }
 
 /** Parses XML into an element tree with resolved namespaces. Malformed XML names line and column. */
 export function parseXml (xml: string): XmlElement {
-  if (/<!DOCTYPE/i.test(xml)) fail('/', 'DOCTYPE is not allowed in CTS documents')
+  if (/<!DOCTYPE/i.test(xml)) fail('/', 'DOCTYPE is not allowed (no entity expansion, no external entities)')
   const check = XMLValidator.validate(xml)
   if (check !== true) fail('/', `malformed XML at line ${check.err.line}, column ${check.err.col}: ${check.err.msg}`)
   const nodes = parser.parse(xml) as OrderedNode[]
@@ -75,39 +75,48 @@ const builder = new XMLBuilder({
   indentBy: '  '
 })
 
-/** Writes an element tree as XML with the canonical CTS prefixes, declared once on the root. */
-export function writeXml (root: XmlElement): string {
+/**
+ * Writes an element tree as XML, every namespace declared once on the root with its canonical
+ * prefix: CTS's by default, or those of `namespaces` (another family of schemas, e.g. OpenADR).
+ */
+export function writeXml (root: XmlElement, namespaces: Readonly<Record<string, string>> = NAMESPACES): string {
+  const prefixes = namespaces === NAMESPACES ? CTS_PREFIXES : new Map(Object.entries(namespaces).map(([p, uri]) => [uri, p]))
   const used = new Set<string>()
-  const body = toOrdered(root, used)
+  const body = toOrdered(root, { prefixes, used })
   const declarations: Record<string, string> = {}
-  for (const [prefix, uri] of Object.entries(NAMESPACES)) {
+  for (const [prefix, uri] of Object.entries(namespaces)) {
     if (used.has(uri)) declarations[`@_xmlns:${prefix}`] = uri
   }
   body[':@'] = { ...declarations, ...(body[':@'] ?? {}) }
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + (builder.build([body]) as string).trim() + '\n'
 }
 
-function qualified (ns: string, local: string, used: Set<string>): string {
+const CTS_PREFIXES = new Map(Object.keys(NAMESPACES).map((p) => [NAMESPACES[p as keyof typeof NAMESPACES] as string, p]))
+
+interface Naming { prefixes: Map<string, string>, used: Set<string> }
+
+function qualified (ns: string, local: string, naming: Naming): string {
   if (ns === '') return local
-  const prefix = prefixOf(ns)
+  if (ns === XML_NS) return `xml:${local}`
+  const prefix = naming.prefixes.get(ns) ?? prefixOf(ns)
   if (prefix === undefined) throw new Error(`no prefix for namespace ${ns}`)
-  used.add(ns)
+  naming.used.add(ns)
   return `${prefix}:${local}`
 }
 
-function toOrdered (el: XmlElement, used: Set<string>): OrderedNode {
-  const name = qualified(el.ns, el.local, used)
+function toOrdered (el: XmlElement, naming: Naming): OrderedNode {
+  const name = qualified(el.ns, el.local, naming)
   const attrs: Record<string, string> = {}
   if (el.xsiType !== undefined) {
     const m = /^\{(.*)\}(.*)$/.exec(el.xsiType)!
-    attrs[`@_${qualified(NAMESPACES.xsi, 'type', used)}`] = qualified(m[1]!, m[2]!, used)
+    attrs[`@_${qualified(NAMESPACES.xsi, 'type', naming)}`] = qualified(m[1]!, m[2]!, naming)
   }
   for (const a of el.attributes) {
     if (a.ns === NAMESPACES.xsi && a.local === 'type') continue
-    attrs[`@_${qualified(a.ns, a.local, used)}`] = a.value
+    attrs[`@_${qualified(a.ns, a.local, naming)}`] = a.value
   }
   const content: OrderedNode[] = el.children.length > 0
-    ? el.children.map((c) => toOrdered(c, used))
+    ? el.children.map((c) => toOrdered(c, naming))
     : el.text === '' ? [] : [{ '#text': el.text }]
   const node: OrderedNode = { [name]: content }
   if (Object.keys(attrs).length > 0) node[':@'] = attrs

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NAMESPACES } from './namespaces.js'
 
@@ -91,8 +91,30 @@ export function validateXml (xml: string, options: { extensions?: boolean, ctsSc
   const ctsDir = resolve(options.ctsSchemaDir ?? defaultCtsSchemaDir())
   const schema = options.extensions === true ? extendedEntry(ctsDir) : join(ctsDir, 'xsd/cts-validation-entry.xsd')
   if (!existsSync(schema)) throw new Error(`CTS schemas not found at ${ctsDir} (set CTS_SCHEMAS_DIR)`)
-  const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', schema, '-'], { input: xml, encoding: 'utf8' })
+  return xmllint(xml, schema)
+}
+
+/** The native xmllint's verdict on a document against an entry schema; one message per violation. */
+function xmllint (xml: string, schema: string): XsdResult {
+  const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', schema, '-'], { input: xml, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   if (run.error !== undefined) throw new Error(`xmllint could not run: ${run.error.message} (install libxml2-utils)`)
   const errors = run.stderr.split('\n').filter((line) => line.trim() !== '' && !/ validates$/.test(line) && !/fails to validate$/.test(line))
   return { valid: run.status === 0, errors }
+}
+
+/**
+ * Validates against any XSD entry file (another schema family, e.g. OpenADR 2.0b): the native
+ * xmllint where it runs, else xmllint-wasm with every .xsd of the entry's folder preloaded (their
+ * imports name each other by bare file name).
+ */
+export async function validateWithXsd (xml: string, entry: string): Promise<XsdResult> {
+  const schema = resolve(entry)
+  if (!existsSync(schema)) throw new Error(`XSD not found: ${schema}`)
+  if (process.env.TE_GATEWAY_XMLLINT !== 'wasm' && xmllintAvailable()) return xmllint(xml, schema)
+  const { validateXML } = await import('xmllint-wasm')
+  const dir = dirname(schema)
+  const files = readdirSync(dir).filter((f) => f.endsWith('.xsd')).map((fileName) => ({ fileName, contents: readFileSync(join(dir, fileName), 'utf8') }))
+  const main = files.find((f) => f.fileName === basename(schema))!
+  const result = await validateXML({ xml: { fileName: 'document.xml', contents: xml }, schema: main, preload: files.filter((f) => f !== main) })
+  return { valid: result.valid, errors: result.errors.map((e) => e.rawMessage.replace(/^document\.xml:/, '-:')) }
 }
