@@ -1,0 +1,219 @@
+/**
+ * The event side of OpenADR 2.0b, typed: what a VEN reads from oadrDistributeEvent (events with
+ * their signals and intervals), and the messages it sends about them (oadrRequestEvent,
+ * oadrCreatedEvent, oadrPoll) and oadrResponse. Values stay decimal strings as written (an
+ * OpenADR price of 0.12 is "0.12", never a binary float); instants are written as the peer wrote
+ * them and compared as instants.
+ */
+import { fail, type XmlElement } from '../../schemas/tree.js'
+import { durationMs } from '../../market/lma/time.js'
+import { OADR_NAMESPACES as NS, writeOadr } from './envelope.js'
+
+type Prefix = keyof typeof NS
+
+export interface OadrInterval {
+  uid: string
+  /** The interval's start: its own xcal:dtstart, else the event's start plus the intervals before it. */
+  dtStart: string
+  duration: string
+  /** The signal's value for the interval (payloadFloat), as written. */
+  value: string
+}
+
+export interface OadrSignal {
+  signalName: string
+  signalType: string
+  signalID: string
+  currentValue?: string
+  intervals: OadrInterval[]
+}
+
+export interface OadrEvent {
+  eventID: string
+  modificationNumber: number
+  modificationReason?: string
+  priority?: number
+  marketContext: string
+  createdDateTime: string
+  eventStatus: string
+  testEvent?: string
+  vtnComment?: string
+  dtStart: string
+  duration: string
+  signals: OadrSignal[]
+  /** eiTarget's venIDs (other target kinds are not read). */
+  venIDs: string[]
+  responseRequired: 'always' | 'never'
+}
+
+export interface OadrDistributeEvent {
+  requestID: string
+  vtnID: string
+  events: OadrEvent[]
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading
+
+function children (el: XmlElement, prefix: Prefix, local: string): XmlElement[] {
+  return el.children.filter((c) => c.ns === NS[prefix] && c.local === local)
+}
+
+function child (el: XmlElement, prefix: Prefix, local: string, path: string): XmlElement {
+  const found = children(el, prefix, local)
+  if (found.length !== 1) fail(`${path}/${prefix}:${local}`, found.length === 0 ? 'required element is missing' : 'appears more than once')
+  return found[0]!
+}
+
+function maybe (el: XmlElement, prefix: Prefix, local: string): XmlElement | undefined {
+  return children(el, prefix, local)[0]
+}
+
+function text (el: XmlElement, prefix: Prefix, local: string, path: string): string {
+  return child(el, prefix, local, path).text.trim()
+}
+
+function optionalText (el: XmlElement, prefix: Prefix, local: string): string | undefined {
+  return maybe(el, prefix, local)?.text.trim()
+}
+
+/** xcal:dtstart/xcal:date-time and xcal:duration/xcal:duration. */
+function dtStartOf (el: XmlElement, path: string): string {
+  return text(child(el, 'xcal', 'dtstart', path), 'xcal', 'date-time', `${path}/xcal:dtstart`)
+}
+function durationOf (el: XmlElement, path: string): string {
+  return text(child(el, 'xcal', 'duration', path), 'xcal', 'duration', `${path}/xcal:duration`)
+}
+
+function isoPlus (instant: string, ms: number): string {
+  return new Date(new Date(instant).getTime() + ms).toISOString()
+}
+
+/** oadrDistributeEvent -> its events, typed. Throws CtsValidationError (with the path) where a part we need is missing. */
+export function distributeEventOf (message: XmlElement): OadrDistributeEvent {
+  const path = '/oadr:oadrDistributeEvent'
+  return {
+    requestID: text(message, 'pyld', 'requestID', path),
+    vtnID: text(message, 'ei', 'vtnID', path),
+    events: children(message, 'oadr', 'oadrEvent').map((oe, i) => eventOf(oe, `${path}/oadr:oadrEvent[${i + 1}]`))
+  }
+}
+
+function eventOf (oadrEvent: XmlElement, path: string): OadrEvent {
+  const ev = child(oadrEvent, 'ei', 'eiEvent', path)
+  const evPath = `${path}/ei:eiEvent`
+  const d = child(ev, 'ei', 'eventDescriptor', evPath)
+  const dPath = `${evPath}/ei:eventDescriptor`
+  const properties = child(child(ev, 'ei', 'eiActivePeriod', evPath), 'xcal', 'properties', `${evPath}/ei:eiActivePeriod`)
+  const pPath = `${evPath}/ei:eiActivePeriod/xcal:properties`
+  const dtStart = dtStartOf(properties, pPath)
+  const modificationNumber = Number(text(d, 'ei', 'modificationNumber', dPath))
+  if (!Number.isInteger(modificationNumber) || modificationNumber < 0) fail(`${dPath}/ei:modificationNumber`, 'must be a whole number >= 0')
+  const priority = optionalText(d, 'ei', 'priority')
+  const responseRequired = text(oadrEvent, 'oadr', 'oadrResponseRequired', path)
+  if (responseRequired !== 'always' && responseRequired !== 'never') fail(`${path}/oadr:oadrResponseRequired`, 'must be always or never')
+  const signals = children(child(ev, 'ei', 'eiEventSignals', evPath), 'ei', 'eiEventSignal')
+    .map((s, k) => signalOf(s, dtStart, `${evPath}/ei:eiEventSignals/ei:eiEventSignal[${k + 1}]`))
+  const event: OadrEvent = {
+    eventID: text(d, 'ei', 'eventID', dPath),
+    modificationNumber,
+    marketContext: text(child(d, 'ei', 'eiMarketContext', dPath), 'emix', 'marketContext', `${dPath}/ei:eiMarketContext`),
+    createdDateTime: text(d, 'ei', 'createdDateTime', dPath),
+    eventStatus: text(d, 'ei', 'eventStatus', dPath),
+    dtStart,
+    duration: durationOf(properties, pPath),
+    signals,
+    venIDs: children(child(ev, 'ei', 'eiTarget', evPath), 'ei', 'venID').map((v) => v.text.trim()),
+    responseRequired
+  }
+  const reason = optionalText(d, 'ei', 'modificationReason')
+  if (reason !== undefined) event.modificationReason = reason
+  if (priority !== undefined) event.priority = Number(priority)
+  const test = optionalText(d, 'ei', 'testEvent')
+  if (test !== undefined) event.testEvent = test
+  const comment = optionalText(d, 'ei', 'vtnComment')
+  if (comment !== undefined) event.vtnComment = comment
+  return event
+}
+
+function signalOf (s: XmlElement, eventStart: string, path: string): OadrSignal {
+  let next = eventStart
+  const intervals = children(child(s, 'strm', 'intervals', path), 'ei', 'interval').map((iv, k) => {
+    const iPath = `${path}/strm:intervals/ei:interval[${k + 1}]`
+    const duration = durationOf(iv, iPath)
+    const own = maybe(iv, 'xcal', 'dtstart') === undefined ? undefined : dtStartOf(iv, iPath)
+    const dtStart = own ?? next
+    next = isoPlus(dtStart, durationMs(duration))
+    const uid = maybe(iv, 'xcal', 'uid')
+    const payload = child(child(iv, 'ei', 'signalPayload', iPath), 'ei', 'payloadFloat', `${iPath}/ei:signalPayload`)
+    return { uid: uid === undefined ? String(k) : text(uid, 'xcal', 'text', `${iPath}/xcal:uid`), dtStart, duration, value: text(payload, 'ei', 'value', `${iPath}/ei:signalPayload/ei:payloadFloat`) }
+  })
+  const signal: OadrSignal = {
+    signalName: text(s, 'ei', 'signalName', path), signalType: text(s, 'ei', 'signalType', path), signalID: text(s, 'ei', 'signalID', path), intervals
+  }
+  const current = maybe(s, 'ei', 'currentValue')
+  if (current !== undefined) signal.currentValue = text(child(current, 'ei', 'payloadFloat', `${path}/ei:currentValue`), 'ei', 'value', `${path}/ei:currentValue/ei:payloadFloat`)
+  return signal
+}
+
+// ------------------------------------------------------------------------------------------
+// Writing
+
+type Node = XmlElement | string
+
+/** An element: `e('ei', 'venID', 'VEN1')`, or with children. */
+function e (prefix: Prefix, local: string, ...content: Node[]): XmlElement {
+  const kids = content.filter((c): c is XmlElement => typeof c !== 'string')
+  const strings = content.filter((c): c is string => typeof c === 'string')
+  return { ns: NS[prefix], local, attributes: [], children: kids, text: strings.join('') }
+}
+
+/** A message element with ei:schemaVersion="2.0b". */
+function message (local: string, ...content: XmlElement[]): XmlElement {
+  return { ...e('oadr', local, ...content), attributes: [{ ns: NS.ei, local: 'schemaVersion', value: '2.0b' }] }
+}
+
+function eiResponse (responseCode: string, description: string, requestID: string): XmlElement {
+  return e('ei', 'eiResponse', e('ei', 'responseCode', responseCode), e('ei', 'responseDescription', description), e('pyld', 'requestID', requestID))
+}
+
+export interface EventResponse {
+  eventID: string
+  modificationNumber: number
+  /** The oadrDistributeEvent's requestID. */
+  requestID: string
+  optType: 'optIn' | 'optOut'
+  responseCode?: string
+  responseDescription?: string
+}
+
+/** oadrCreatedEvent: the VEN's answer to events (opt in or out of each). */
+export function createdEvent (venID: string, responses: EventResponse[], answer = { responseCode: '200', responseDescription: 'OK', requestID: '' }): XmlElement {
+  return message('oadrCreatedEvent', e('pyld', 'eiCreatedEvent',
+    eiResponse(answer.responseCode, answer.responseDescription, answer.requestID),
+    e('ei', 'eventResponses', ...responses.map((r) => e('ei', 'eventResponse',
+      e('ei', 'responseCode', r.responseCode ?? '200'), e('ei', 'responseDescription', r.responseDescription ?? 'OK'), e('pyld', 'requestID', r.requestID),
+      e('ei', 'qualifiedEventID', e('ei', 'eventID', r.eventID), e('ei', 'modificationNumber', String(r.modificationNumber))),
+      e('ei', 'optType', r.optType)))),
+    e('ei', 'venID', venID)))
+}
+
+/** oadrRequestEvent: the VEN asks for its events. */
+export function requestEvent (requestID: string, venID: string): XmlElement {
+  return message('oadrRequestEvent', e('pyld', 'eiRequestEvent', e('pyld', 'requestID', requestID), e('ei', 'venID', venID)))
+}
+
+/** oadrPoll: the VEN asks what the VTN has for it. */
+export function poll (venID: string): XmlElement {
+  return message('oadrPoll', e('ei', 'venID', venID))
+}
+
+/** oadrResponse: an answer with a code (200, or an OpenADR error code such as 452 or 463). */
+export function response (responseCode: string, responseDescription: string, requestID: string, venID?: string): XmlElement {
+  return message('oadrResponse', eiResponse(responseCode, responseDescription, requestID), ...(venID === undefined ? [] : [e('ei', 'venID', venID)]))
+}
+
+/** A message ready for the wire. */
+export function wire (el: XmlElement): string {
+  return writeOadr(el)
+}
