@@ -7,9 +7,8 @@
  */
 import { fail, type XmlElement } from '../../schemas/tree.js'
 import { durationMs } from '../../market/lma/time.js'
-import { OADR_NAMESPACES as NS, writeOadr } from './envelope.js'
-
-type Prefix = keyof typeof NS
+import { writeOadr } from './envelope.js'
+import { child, children, dtStartOf, durationOf, e, eiResponse, isoPlus, maybe, message, optionalText, text } from './tree.js'
 
 export interface OadrInterval {
   uid: string
@@ -54,40 +53,6 @@ export interface OadrDistributeEvent {
 
 // ------------------------------------------------------------------------------------------
 // Reading
-
-function children (el: XmlElement, prefix: Prefix, local: string): XmlElement[] {
-  return el.children.filter((c) => c.ns === NS[prefix] && c.local === local)
-}
-
-function child (el: XmlElement, prefix: Prefix, local: string, path: string): XmlElement {
-  const found = children(el, prefix, local)
-  if (found.length !== 1) fail(`${path}/${prefix}:${local}`, found.length === 0 ? 'required element is missing' : 'appears more than once')
-  return found[0]!
-}
-
-function maybe (el: XmlElement, prefix: Prefix, local: string): XmlElement | undefined {
-  return children(el, prefix, local)[0]
-}
-
-function text (el: XmlElement, prefix: Prefix, local: string, path: string): string {
-  return child(el, prefix, local, path).text.trim()
-}
-
-function optionalText (el: XmlElement, prefix: Prefix, local: string): string | undefined {
-  return maybe(el, prefix, local)?.text.trim()
-}
-
-/** xcal:dtstart/xcal:date-time and xcal:duration/xcal:duration. */
-function dtStartOf (el: XmlElement, path: string): string {
-  return text(child(el, 'xcal', 'dtstart', path), 'xcal', 'date-time', `${path}/xcal:dtstart`)
-}
-function durationOf (el: XmlElement, path: string): string {
-  return text(child(el, 'xcal', 'duration', path), 'xcal', 'duration', `${path}/xcal:duration`)
-}
-
-function isoPlus (instant: string, ms: number): string {
-  return new Date(new Date(instant).getTime() + ms).toISOString()
-}
 
 /** oadrDistributeEvent -> its events, typed. Throws CtsValidationError (with the path) where a part we need is missing. */
 export function distributeEventOf (message: XmlElement): OadrDistributeEvent {
@@ -158,24 +123,6 @@ function signalOf (s: XmlElement, eventStart: string, path: string): OadrSignal 
 
 // ------------------------------------------------------------------------------------------
 // Writing
-
-type Node = XmlElement | string
-
-/** An element: `e('ei', 'venID', 'VEN1')`, or with children. */
-function e (prefix: Prefix, local: string, ...content: Node[]): XmlElement {
-  const kids = content.filter((c): c is XmlElement => typeof c !== 'string')
-  const strings = content.filter((c): c is string => typeof c === 'string')
-  return { ns: NS[prefix], local, attributes: [], children: kids, text: strings.join('') }
-}
-
-/** A message element with ei:schemaVersion="2.0b". */
-function message (local: string, ...content: XmlElement[]): XmlElement {
-  return { ...e('oadr', local, ...content), attributes: [{ ns: NS.ei, local: 'schemaVersion', value: '2.0b' }] }
-}
-
-function eiResponse (responseCode: string, description: string, requestID: string): XmlElement {
-  return e('ei', 'eiResponse', e('ei', 'responseCode', responseCode), e('ei', 'responseDescription', description), e('pyld', 'requestID', requestID))
-}
 
 export interface EventResponse {
   eventID: string

@@ -1,0 +1,100 @@
+/**
+ * Our VEN against the recorded VTN side of a real openleadr session: a VTN stand-in answers each
+ * request with what the real VTN answered (and refuses any request of ours that is not XSD-valid).
+ * The price event arrives twice, as the peer sends it; the tenders are created exactly once.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../rest/app.js'
+import { HttpLmaClient } from '../rest/lma-client.js'
+import { PgLedger } from '../postgres/ledger.js'
+import type { Database } from '../postgres/database.js'
+import { LocalMarketAgent } from '../../market/lma/lma.js'
+import { ManualClock } from '../../market/lma/time.js'
+import { PriceEma } from '../../market/ema/price-ema.js'
+import { dropTestDatabase, openTestDatabase } from '../../test/database.js'
+import { testMarket } from '../../test/market.js'
+import { readOadr, validateOadr } from './envelope.js'
+import { OadrVen } from './ven.js'
+
+const SESSION = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/openadr-fixtures/openleadr-session')
+const recorded = readdirSync(SESSION).sort()
+const market = testMarket({ granularity: 'PT15M', duration: 'PT15M' })
+
+/** The recorded VTN answers, in order, for each type of request. */
+function answersByRequest (): Map<string, string[]> {
+  const answers = new Map<string, string[]>()
+  for (let i = 0; i < recorded.length; i++) {
+    const m = /^\d+-ven-out-(\w+)\.xml$/.exec(recorded[i]!)
+    if (m === null) continue
+    const answer = recorded.slice(i + 1).find((f) => f.includes('-vtn-out-'))
+    if (answer === undefined) continue
+    answers.set(m[1]!, [...(answers.get(m[1]!) ?? []), readFileSync(join(SESSION, answer), 'utf8')])
+  }
+  return answers
+}
+
+let db: Database
+let lma: LocalMarketAgent
+let app: FastifyInstance
+let vtn: Server
+let vtnUrl: string
+const sent: Array<{ type: string, errors: string[] }> = []
+
+beforeEach(async () => {
+  sent.length = 0
+  const answers = answersByRequest()
+  vtn = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => { body += c })
+    req.on('end', () => {
+      void (async () => {
+        const { type } = readOadr(body)
+        sent.push({ type, errors: (await validateOadr(body)).errors })
+        const queue = answers.get(type) ?? []
+        const answer = queue.length > 1 ? queue.shift()! : queue[0]
+        if (answer === undefined) { res.writeHead(400).end('no recorded answer'); return }
+        res.writeHead(200, { 'content-type': 'application/xml' }).end(answer)
+      })()
+    })
+  })
+  await new Promise<void>((r) => vtn.listen(0, '127.0.0.1', r))
+  vtnUrl = `http://127.0.0.1:${(vtn.address() as AddressInfo).port}/OpenADR2/Simple/2.0b`
+  db = await openTestDatabase()
+  lma = await LocalMarketAgent.open({ markets: [market], ledger: new PgLedger(db, () => ({ priceScale: 3, quantityScale: 1 })), clock: new ManualClock('2026-11-25T00:00:00Z') })
+  app = await buildApp({ lma, logger: false })
+}, 60_000)
+afterEach(async () => {
+  await app.close()
+  await lma.close()
+  await new Promise((r) => vtn.close(r))
+  await dropTestDatabase(db)
+})
+
+describe('VEN against the recorded VTN', () => {
+  it('registers, takes the price event (twice, as sent) and creates its tenders exactly once; every message it sends is XSD-valid', async () => {
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    const { client } = await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })
+    const ema = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup: '0.005', markdown: '0.01', importLimit: '100', exportLimit: '50' }, client)
+    const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema })
+    await ven.register()
+    expect(ven).toMatchObject({ vtnID: 'UTILITY-VTN', venID: 'ven-ema-1', registrationID: 'reg-ema-1' })
+    expect(await ven.requestEvents()).toEqual([{ eventID: 'cf581f2f-9f8f-4dcb-9a77-7a1efaee4fd8', modificationNumber: 0, optType: 'optIn', outcome: 'created' }])
+    expect(lma.tendersOf('ema-utility')).toHaveLength(6)
+    const again = await ven.poll()
+    expect(again).toEqual({ type: 'oadrDistributeEvent', handled: [{ eventID: 'cf581f2f-9f8f-4dcb-9a77-7a1efaee4fd8', modificationNumber: 0, optType: 'optIn', outcome: 'already handled' }] })
+    expect(lma.tendersOf('ema-utility')).toHaveLength(6)
+    expect((await ven.poll()).type).toBe('oadrResponse')
+    expect(sent.map((s) => s.type)).toEqual(['oadrQueryRegistration', 'oadrCreatePartyRegistration', 'oadrRequestEvent', 'oadrCreatedEvent', 'oadrPoll', 'oadrCreatedEvent', 'oadrPoll'])
+    expect(sent.filter((s) => s.errors.length > 0)).toEqual([])
+    // The prices: the event's 0.12 .. 0.31 with the markup and markdown, on the quarter hours it covers whole.
+    expect(lma.tendersOf('ema-utility').map((t) => [t.instrument.dtStart.slice(11, 16), t.side, t.price])).toEqual([
+      ['01:45', 'sell', '0.185'], ['01:45', 'buy', '0.110'], ['02:00', 'sell', '0.315'], ['02:00', 'buy', '0.170'], ['02:15', 'sell', '0.315'], ['02:15', 'buy', '0.210']
+    ])
+  })
+})
