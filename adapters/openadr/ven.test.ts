@@ -44,18 +44,19 @@ let lma: LocalMarketAgent
 let app: FastifyInstance
 let vtn: Server
 let vtnUrl: string
-const sent: Array<{ type: string, errors: string[] }> = []
+const sent: Array<{ type: string, errors: string[], body: string }> = []
+let answers: Map<string, string[]>
 
 beforeEach(async () => {
   sent.length = 0
-  const answers = answersByRequest()
+  answers = answersByRequest()
   vtn = createServer((req, res) => {
     let body = ''
     req.on('data', (c) => { body += c })
     req.on('end', () => {
       void (async () => {
         const { type } = readOadr(body)
-        sent.push({ type, errors: (await validateOadr(body)).errors })
+        sent.push({ type, errors: (await validateOadr(body)).errors, body })
         const queue = answers.get(type) ?? []
         const answer = queue.length > 1 ? queue.shift()! : queue[0]
         if (answer === undefined) { res.writeHead(400).end('no recorded answer'); return }
@@ -96,5 +97,35 @@ describe('VEN against the recorded VTN', () => {
     expect(lma.tendersOf('ema-utility').map((t) => [t.instrument.dtStart.slice(11, 16), t.side, t.price])).toEqual([
       ['01:45', 'sell', '0.185'], ['01:45', 'buy', '0.110'], ['02:00', 'sell', '0.315'], ['02:00', 'buy', '0.170'], ['02:15', 'sell', '0.315'], ['02:15', 'buy', '0.210']
     ])
+  })
+
+  it('opts out with OpenADR codes: 460 for a signal it cannot use, 450 for a stale modification; ignores another VTN', async () => {
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    const { client } = await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })
+    const ema = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup: '0', markdown: '0', importLimit: '100', exportLimit: '50' }, client)
+    const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema })
+    await ven.register()
+    const session = readFileSync(join(SESSION, '019-vtn-out-oadrDistributeEvent.xml'), 'utf8')
+    const loadControl = readFileSync(join(SESSION, '../examples/oadrDistributeEvent.xml'), 'utf8').replace('VTN123', 'UTILITY-VTN').replace('VEN001', 'ven-ema-1')
+    answers.set('oadrRequestEvent', [
+      loadControl,
+      session.replace('<ei:modificationNumber>0</ei:modificationNumber>', '<ei:modificationNumber>1</ei:modificationNumber>'),
+      session,
+      session.replaceAll('UTILITY-VTN', 'OTHER-VTN')
+    ])
+    const [unsupported] = await ven.requestEvents()
+    expect(unsupported).toMatchObject({ optType: 'optOut', responseCode: '460', reason: expect.stringMatching(/no price signal \(LOAD_CONTROL\)/) })
+    expect(lma.tendersOf('ema-utility')).toHaveLength(0)
+    expect((await ven.requestEvents())[0]).toMatchObject({ optType: 'optIn', outcome: 'created' })
+    expect((await ven.requestEvents())[0]).toMatchObject({ optType: 'optOut', responseCode: '450', outcome: 'stale' })
+    const before = sent.length
+    expect(await ven.requestEvents()).toEqual([])
+    expect(sent.slice(before).map((s) => s.type)).toEqual(['oadrRequestEvent'])
+    expect(lma.tendersOf('ema-utility')).toHaveLength(6)
+    // What it answered, as the VTN read it: the codes and reasons in each eventResponse.
+    const created = sent.filter((s) => s.type === 'oadrCreatedEvent').map((s) => s.body)
+    expect(created[0]).toMatch(/<ei:responseCode>460<\/ei:responseCode>[\s\S]*<ei:optType>optOut<\/ei:optType>/)
+    expect(created[2]).toMatch(/<ei:responseCode>450<\/ei:responseCode>/)
+    expect(sent.filter((s) => s.errors.length > 0)).toEqual([])
   })
 })

@@ -28,8 +28,13 @@ export interface HandledOadrEvent {
   modificationNumber: number
   optType: 'optIn' | 'optOut'
   outcome?: EventOutcome
+  /** Why the VEN opted out, with the OpenADR 2.0b code it answered. */
   reason?: string
+  responseCode?: string
 }
+
+/** OpenADR 2.0b application-layer codes the VEN answers with. */
+export const OADR_CODES = { outOfSequence: '450', invalidID: '452', signalNotSupported: '460', deploymentError: '469' } as const
 
 const PRICE_SIGNALS = new Set(['ELECTRICITY_PRICE', 'ENERGY_PRICE'])
 
@@ -93,20 +98,20 @@ export class OadrVen {
       const price = priceEventOf(event)
       const h: HandledOadrEvent = { eventID: event.eventID, modificationNumber: event.modificationNumber, optType: 'optIn' }
       if (typeof price === 'string') {
-        Object.assign(h, { optType: 'optOut', reason: price })
+        Object.assign(h, { optType: 'optOut', reason: price, responseCode: OADR_CODES.signalNotSupported })
       } else {
         try {
           h.outcome = await this.options.ema.onEvent(price)
-          if (h.outcome === 'stale') Object.assign(h, { optType: 'optOut', reason: 'a later modification of this event was already handled' })
+          if (h.outcome === 'stale') Object.assign(h, { optType: 'optOut', reason: 'a later modification of this event was already handled', responseCode: OADR_CODES.outOfSequence })
         } catch (error) {
-          Object.assign(h, { optType: 'optOut', reason: (error as Error).message })
+          Object.assign(h, { optType: 'optOut', reason: (error as Error).message, responseCode: OADR_CODES.deploymentError })
         }
       }
       handled.push(h)
       if (event.responseRequired === 'always') {
         responses.push({
           eventID: event.eventID, modificationNumber: event.modificationNumber, requestID: d.requestID, optType: h.optType,
-          ...(h.reason !== undefined && { responseCode: '200', responseDescription: h.reason })
+          ...(h.reason !== undefined && { responseCode: h.responseCode ?? '200', responseDescription: h.reason })
         })
       }
     }
