@@ -77,13 +77,19 @@ afterEach(async () => {
   await dropTestDatabase(db)
 })
 
+/** The EMA registered with the LMA (over HTTP) and, as a VEN, with the VTN stand-in. */
+async function registeredVen (markup: string, markdown: string): Promise<OadrVen> {
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  const { client } = await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })
+  const ema = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup, markdown, importLimit: '100', exportLimit: '50' }, client)
+  const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema })
+  await ven.register()
+  return ven
+}
+
 describe('VEN against the recorded VTN', () => {
   it('registers, takes the price event (twice, as sent) and creates its tenders exactly once; every message it sends is XSD-valid', async () => {
-    const url = await app.listen({ port: 0, host: '127.0.0.1' })
-    const { client } = await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })
-    const ema = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup: '0.005', markdown: '0.01', importLimit: '100', exportLimit: '50' }, client)
-    const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema })
-    await ven.register()
+    const ven = await registeredVen('0.005', '0.01')
     expect(ven).toMatchObject({ vtnID: 'UTILITY-VTN', venID: 'ven-ema-1', registrationID: 'reg-ema-1' })
     expect(await ven.requestEvents()).toEqual([{ eventID: 'cf581f2f-9f8f-4dcb-9a77-7a1efaee4fd8', modificationNumber: 0, optType: 'optIn', outcome: 'created' }])
     expect(lma.tendersOf('ema-utility')).toHaveLength(6)
@@ -100,11 +106,7 @@ describe('VEN against the recorded VTN', () => {
   })
 
   it('opts out with OpenADR codes: 460 for a signal it cannot use, 450 for a stale modification; ignores another VTN', async () => {
-    const url = await app.listen({ port: 0, host: '127.0.0.1' })
-    const { client } = await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })
-    const ema = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup: '0', markdown: '0', importLimit: '100', exportLimit: '50' }, client)
-    const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema })
-    await ven.register()
+    const ven = await registeredVen('0', '0')
     const session = readFileSync(join(SESSION, '019-vtn-out-oadrDistributeEvent.xml'), 'utf8')
     const loadControl = readFileSync(join(SESSION, '../examples/oadrDistributeEvent.xml'), 'utf8').replace('VTN123', 'UTILITY-VTN').replace('VEN001', 'ven-ema-1')
     answers.set('oadrRequestEvent', [
