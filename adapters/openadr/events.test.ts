@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { XmlElement } from '../../schemas/tree.js'
 import { readOadr, validateOadr } from './envelope.js'
-import { createdEvent, distributeEventOf, poll, requestEvent, response, wire } from './events.js'
+import { createdEvent, distributeEvent, distributeEventOf, poll, requestEvent, response, wire } from './events.js'
 
 const FIXTURES = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/openadr-fixtures')
 const read = (file: string) => readOadr(readFileSync(join(FIXTURES, file), 'utf8'))
@@ -66,5 +66,14 @@ describe('OpenADR 2.0b events', () => {
     const ei = event.children.find((c) => c.local === 'eiEvent')!
     ei.children = ei.children.filter((c) => c.local !== 'eiActivePeriod')
     expect(() => distributeEventOf(message)).toThrow(/\/oadr:oadrDistributeEvent\/oadr:oadrEvent\[1\]\/ei:eiEvent\/ei:eiActivePeriod: required element is missing/)
+  })
+
+  it('writes the events it reads: the session\'s oadrDistributeEvent comes back as the peer sent it, XSD-valid', async () => {
+    for (const file of ['019-vtn-out-oadrDistributeEvent.xml', '027-vtn-out-oadrDistributeEvent.xml']) {
+      const { message } = read(`openleadr-session/${file}`)
+      const rebuilt = distributeEvent(distributeEventOf(message))
+      expect(normal(rebuilt), file).toEqual(normal(message))
+      expect((await validateOadr(wire(rebuilt))).errors).toEqual([])
+    }
   })
 })

@@ -14,6 +14,8 @@ export interface OadrInterval {
   uid: string
   /** The interval's start: its own xcal:dtstart, else the event's start plus the intervals before it. */
   dtStart: string
+  /** Whether the message wrote dtStart on the interval (written back the same way). */
+  startWritten?: boolean
   duration: string
   /** The signal's value for the interval (payloadFloat), as written. */
   value: string
@@ -30,6 +32,7 @@ export interface OadrSignal {
 export interface OadrEvent {
   eventID: string
   modificationNumber: number
+  modificationDateTime?: string
   modificationReason?: string
   priority?: number
   marketContext: string
@@ -46,6 +49,8 @@ export interface OadrEvent {
 }
 
 export interface OadrDistributeEvent {
+  /** The answer part, when the message answers an oadrRequestEvent. */
+  eiResponse?: { responseCode: string, responseDescription?: string, requestID: string }
   requestID: string
   vtnID: string
   events: OadrEvent[]
@@ -57,11 +62,18 @@ export interface OadrDistributeEvent {
 /** oadrDistributeEvent -> its events, typed. Throws CtsValidationError (with the path) where a part we need is missing. */
 export function distributeEventOf (message: XmlElement): OadrDistributeEvent {
   const path = '/oadr:oadrDistributeEvent'
-  return {
+  const d: OadrDistributeEvent = {
     requestID: text(message, 'pyld', 'requestID', path),
     vtnID: text(message, 'ei', 'vtnID', path),
     events: children(message, 'oadr', 'oadrEvent').map((oe, i) => eventOf(oe, `${path}/oadr:oadrEvent[${i + 1}]`))
   }
+  const r = maybe(message, 'ei', 'eiResponse')
+  if (r !== undefined) {
+    d.eiResponse = { responseCode: text(r, 'ei', 'responseCode', `${path}/ei:eiResponse`), requestID: text(r, 'pyld', 'requestID', `${path}/ei:eiResponse`) }
+    const description = optionalText(r, 'ei', 'responseDescription')
+    if (description !== undefined) d.eiResponse.responseDescription = description
+  }
+  return d
 }
 
 function eventOf (oadrEvent: XmlElement, path: string): OadrEvent {
@@ -91,6 +103,8 @@ function eventOf (oadrEvent: XmlElement, path: string): OadrEvent {
     venIDs: children(child(ev, 'ei', 'eiTarget', evPath), 'ei', 'venID').map((v) => v.text.trim()),
     responseRequired
   }
+  const modified = optionalText(d, 'ei', 'modificationDateTime')
+  if (modified !== undefined) event.modificationDateTime = modified
   const reason = optionalText(d, 'ei', 'modificationReason')
   if (reason !== undefined) event.modificationReason = reason
   if (priority !== undefined) event.priority = Number(priority)
@@ -111,7 +125,9 @@ function signalOf (s: XmlElement, eventStart: string, path: string): OadrSignal 
     next = isoPlus(dtStart, durationMs(duration))
     const uid = maybe(iv, 'xcal', 'uid')
     const payload = child(child(iv, 'ei', 'signalPayload', iPath), 'ei', 'payloadFloat', `${iPath}/ei:signalPayload`)
-    return { uid: uid === undefined ? String(k) : text(uid, 'xcal', 'text', `${iPath}/xcal:uid`), dtStart, duration, value: text(payload, 'ei', 'value', `${iPath}/ei:signalPayload/ei:payloadFloat`) }
+    const interval: OadrInterval = { uid: uid === undefined ? String(k) : text(uid, 'xcal', 'text', `${iPath}/xcal:uid`), dtStart, duration, value: text(payload, 'ei', 'value', `${iPath}/ei:signalPayload/ei:payloadFloat`) }
+    if (own !== undefined) interval.startWritten = true
+    return interval
   })
   const signal: OadrSignal = {
     signalName: text(s, 'ei', 'signalName', path), signalType: text(s, 'ei', 'signalType', path), signalID: text(s, 'ei', 'signalID', path), intervals
@@ -143,6 +159,39 @@ export function createdEvent (venID: string, responses: EventResponse[], answer 
       e('ei', 'qualifiedEventID', e('ei', 'eventID', r.eventID), e('ei', 'modificationNumber', String(r.modificationNumber))),
       e('ei', 'optType', r.optType)))),
     e('ei', 'venID', venID)))
+}
+
+const payloadFloat = (value: string) => e('ei', 'payloadFloat', e('ei', 'value', value))
+
+/** oadrDistributeEvent: the VTN's events (the inverse of distributeEventOf, for what it reads). */
+export function distributeEvent (d: OadrDistributeEvent): XmlElement {
+  return message('oadrDistributeEvent',
+    ...(d.eiResponse === undefined ? [] : [eiResponse(d.eiResponse.responseCode, d.eiResponse.responseDescription ?? '', d.eiResponse.requestID)]),
+    e('pyld', 'requestID', d.requestID), e('ei', 'vtnID', d.vtnID),
+    ...d.events.map((ev) => e('oadr', 'oadrEvent',
+      e('ei', 'eiEvent',
+        e('ei', 'eventDescriptor',
+          e('ei', 'eventID', ev.eventID), e('ei', 'modificationNumber', String(ev.modificationNumber)),
+          ...(ev.modificationDateTime === undefined ? [] : [e('ei', 'modificationDateTime', ev.modificationDateTime)]),
+          ...(ev.modificationReason === undefined ? [] : [e('ei', 'modificationReason', ev.modificationReason)]),
+          ...(ev.priority === undefined ? [] : [e('ei', 'priority', String(ev.priority))]),
+          e('ei', 'eiMarketContext', e('emix', 'marketContext', ev.marketContext)),
+          e('ei', 'createdDateTime', ev.createdDateTime), e('ei', 'eventStatus', ev.eventStatus),
+          ...(ev.testEvent === undefined ? [] : [e('ei', 'testEvent', ev.testEvent)]),
+          ...(ev.vtnComment === undefined ? [] : [e('ei', 'vtnComment', ev.vtnComment)])),
+        e('ei', 'eiActivePeriod',
+          e('xcal', 'properties', e('xcal', 'dtstart', e('xcal', 'date-time', ev.dtStart)), e('xcal', 'duration', e('xcal', 'duration', ev.duration))),
+          e('xcal', 'components')),
+        e('ei', 'eiEventSignals', ...ev.signals.map((s) => e('ei', 'eiEventSignal',
+          e('strm', 'intervals', ...s.intervals.map((i) => e('ei', 'interval',
+            ...(i.startWritten === true ? [e('xcal', 'dtstart', e('xcal', 'date-time', i.dtStart))] : []),
+            e('xcal', 'duration', e('xcal', 'duration', i.duration)),
+            e('xcal', 'uid', e('xcal', 'text', i.uid)),
+            e('ei', 'signalPayload', payloadFloat(i.value))))),
+          e('ei', 'signalName', s.signalName), e('ei', 'signalType', s.signalType), e('ei', 'signalID', s.signalID),
+          ...(s.currentValue === undefined ? [] : [e('ei', 'currentValue', payloadFloat(s.currentValue))])))),
+        e('ei', 'eiTarget', ...ev.venIDs.map((v) => e('ei', 'venID', v)))),
+      e('oadr', 'oadrResponseRequired', ev.responseRequired))))
 }
 
 /** oadrRequestEvent: the VEN asks for its events. */
