@@ -1,0 +1,189 @@
+/**
+ * The local market as an OpenADR 2.0b VTN for downstream VENs (DER devices that do not speak
+ * CTS): it registers them and publishes the market's prices per interval as ELECTRICITY_PRICE
+ * events, which VENs fetch with oadrRequestEvent or oadrPoll (simple HTTP, pull). Their opt
+ * responses are recorded.
+ *
+ * Bad input changes nothing. Malformed or schema-invalid XML gets HTTP 400 and a short reason in
+ * plain text, as OpenADR peers answer it. A valid message from a VEN that is not registered gets
+ * an oadrResponse with 452 (invalid ID).
+ */
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { XmlElement } from '../../schemas/tree.js'
+import { MAX_MESSAGE_BYTES, OadrInputError, readOadr, validateOadr, writeOadr } from './envelope.js'
+import { distributeEvent, response, type OadrEvent } from './events.js'
+import { child, children, e, eiResponse, message, optionalText, text } from './tree.js'
+
+export interface VtnOptions {
+  /** OpenADR VTN IDs with an upper-case letter: a well-known VEN refuses all-lower-case ones. */
+  vtnID?: string
+  /** How often VENs should poll (ISO 8601). */
+  pollFreq?: string
+  /** Check every received message against oadr_20b.xsd (default true). */
+  validate?: boolean
+}
+
+export interface VenRegistration {
+  venID: string
+  registrationID: string
+  venName: string
+  registeredAt: string
+}
+
+export interface OptResponse {
+  venID: string
+  eventID: string
+  modificationNumber: number
+  optType: string
+  responseCode: string
+  at: string
+}
+
+export interface PricePoint {
+  dtStart: string
+  duration: string
+  /** Decimal string, in the market's currency per unit. */
+  price: string
+}
+
+interface PublishedEvent {
+  event: OadrEvent
+  /** VENs that have this modification already. */
+  deliveredTo: Set<string>
+}
+
+export class OadrVtn {
+  readonly vtnID: string
+  readonly vens = new Map<string, VenRegistration>()
+  readonly optResponses: OptResponse[] = []
+  private readonly events = new Map<string, PublishedEvent>()
+
+  constructor (private readonly options: VtnOptions = {}) {
+    this.vtnID = options.vtnID ?? 'TE-GATEWAY-VTN'
+    if (this.vtnID === this.vtnID.toLowerCase()) throw new Error(`VTN ID ${this.vtnID} needs an upper-case letter (a well-known VEN opts out of every event otherwise)`)
+  }
+
+  /** Publishes a market's prices as its ELECTRICITY_PRICE event: created, or modified (modificationNumber + 1) when they changed. */
+  publishPrices (marketContext: string, prices: readonly PricePoint[], now = new Date()): OadrEvent | undefined {
+    const eventID = `prices-${marketContext}`
+    const known = this.events.get(eventID)
+    const sorted = [...prices].sort((a, b) => Date.parse(a.dtStart) - Date.parse(b.dtStart))
+    if (sorted.length === 0) return undefined
+    const intervals = sorted.map((p, i) => ({ uid: String(i), dtStart: p.dtStart, startWritten: true, duration: p.duration, value: p.price }))
+    if (known !== undefined && JSON.stringify(known.event.signals[0]?.intervals) === JSON.stringify(intervals) && known.event.eventStatus !== 'cancelled') return known.event
+    const end = Math.max(...sorted.map((p) => Date.parse(p.dtStart) + isoSeconds(p.duration) * 1000))
+    const event: OadrEvent = {
+      eventID, modificationNumber: known === undefined ? 0 : known.event.modificationNumber + 1, marketContext,
+      createdDateTime: known?.event.createdDateTime ?? now.toISOString(), modificationDateTime: now.toISOString(),
+      eventStatus: Date.parse(sorted[0]!.dtStart) <= now.getTime() ? 'active' : 'far',
+      dtStart: sorted[0]!.dtStart, duration: `PT${Math.round((end - Date.parse(sorted[0]!.dtStart)) / 1000)}S`,
+      signals: [{ signalName: 'ELECTRICITY_PRICE', signalType: 'price', signalID: `${eventID}-price`, intervals }],
+      venIDs: [], responseRequired: 'always'
+    }
+    this.events.set(eventID, { event, deliveredTo: new Set() })
+    return event
+  }
+
+  /** Cancels a market's price event (VENs learn it on their next poll). */
+  cancelPrices (marketContext: string, now = new Date()): void {
+    const known = this.events.get(`prices-${marketContext}`)
+    if (known === undefined || known.event.eventStatus === 'cancelled') return
+    const event = { ...known.event, modificationNumber: known.event.modificationNumber + 1, modificationDateTime: now.toISOString(), eventStatus: 'cancelled' }
+    this.events.set(event.eventID, { event, deliveredTo: new Set() })
+  }
+
+  /** Answers one received message; `status` 200 with an OpenADR answer, or 400 with a reason. */
+  async handle (service: 'EiRegisterParty' | 'EiEvent' | 'OadrPoll', body: string): Promise<{ status: number, body: string, contentType: string }> {
+    let received
+    try {
+      received = readOadr(body)
+      if (this.options.validate !== false) {
+        const verdict = await validateOadr(body)
+        if (!verdict.valid) throw new OadrInputError(400, `not valid against oadr_20b.xsd: ${verdict.errors[0] ?? 'invalid'}`)
+      }
+    } catch (error) {
+      if (error instanceof OadrInputError) return { status: error.status, body: error.message, contentType: 'text/plain' }
+      throw error
+    }
+    const answer = this.answer(service, received.type, received.message)
+    return { status: 200, body: writeOadr(answer), contentType: 'application/xml' }
+  }
+
+  private answer (service: string, type: string, m: XmlElement): XmlElement {
+    const path = `/oadr:${type}`
+    if (service === 'EiRegisterParty' && type === 'oadrQueryRegistration') return this.createdRegistration(text(m, 'pyld', 'requestID', path))
+    if (service === 'EiRegisterParty' && type === 'oadrCreatePartyRegistration') {
+      const requestID = text(m, 'pyld', 'requestID', path)
+      const known = optionalText(m, 'ei', 'venID')
+      const existing = known === undefined ? undefined : this.vens.get(known)
+      const ven: VenRegistration = existing ?? { venID: `VEN-${randomUUID().slice(0, 8)}`, registrationID: randomUUID(), venName: text(m, 'oadr', 'oadrVenName', path), registeredAt: new Date().toISOString() }
+      this.vens.set(ven.venID, ven)
+      return this.createdRegistration(requestID, ven)
+    }
+    if (service === 'EiRegisterParty' && type === 'oadrCancelPartyRegistration') {
+      const requestID = text(m, 'pyld', 'requestID', path)
+      const venID = optionalText(m, 'ei', 'venID') ?? ''
+      const ven = this.vens.get(venID)
+      if (ven === undefined) return response('452', `unknown venID ${venID}`, requestID, venID)
+      this.vens.delete(venID)
+      return message('oadrCanceledPartyRegistration', eiResponse('200', 'OK', requestID), e('ei', 'registrationID', ven.registrationID), e('ei', 'venID', venID))
+    }
+    if (service === 'EiEvent' && type === 'oadrRequestEvent') {
+      const request = child(m, 'pyld', 'eiRequestEvent', path)
+      const requestID = text(request, 'pyld', 'requestID', `${path}/pyld:eiRequestEvent`)
+      const venID = text(request, 'ei', 'venID', `${path}/pyld:eiRequestEvent`)
+      if (!this.vens.has(venID)) return response('452', `unknown venID ${venID}`, requestID, venID)
+      return this.distribute(venID, [...this.events.values()], { responseCode: '200', responseDescription: 'OK', requestID })
+    }
+    if (service === 'EiEvent' && type === 'oadrCreatedEvent') {
+      const created = child(m, 'pyld', 'eiCreatedEvent', path)
+      const venID = text(created, 'ei', 'venID', `${path}/pyld:eiCreatedEvent`)
+      if (!this.vens.has(venID)) return response('452', `unknown venID ${venID}`, '', venID)
+      for (const r of children(child(created, 'ei', 'eventResponses', `${path}/pyld:eiCreatedEvent`), 'ei', 'eventResponse')) {
+        const q = child(r, 'ei', 'qualifiedEventID', `${path}/ei:eventResponse`)
+        this.optResponses.push({
+          venID, eventID: text(q, 'ei', 'eventID', path), modificationNumber: Number(text(q, 'ei', 'modificationNumber', path)),
+          optType: text(r, 'ei', 'optType', path), responseCode: text(r, 'ei', 'responseCode', path), at: new Date().toISOString()
+        })
+      }
+      return response('200', 'OK', '', venID)
+    }
+    if (service === 'OadrPoll' && type === 'oadrPoll') {
+      const venID = text(m, 'ei', 'venID', path)
+      if (!this.vens.has(venID)) return response('452', `unknown venID ${venID}`, '', venID)
+      const fresh = [...this.events.values()].filter((p) => !p.deliveredTo.has(venID))
+      return fresh.length === 0 ? response('200', 'OK', '', venID) : this.distribute(venID, fresh)
+    }
+    return response('453', `${type} is not taken at ${service}`, '')
+  }
+
+  private distribute (venID: string, published: PublishedEvent[], answer?: { responseCode: string, responseDescription: string, requestID: string }): XmlElement {
+    for (const p of published) p.deliveredTo.add(venID)
+    return distributeEvent({ ...(answer !== undefined && { eiResponse: answer }), requestID: randomUUID(), vtnID: this.vtnID, events: published.map((p) => p.event) })
+  }
+
+  private createdRegistration (requestID: string, ven?: VenRegistration): XmlElement {
+    return message('oadrCreatedPartyRegistration',
+      eiResponse('200', 'OK', requestID), e('ei', 'registrationID', ven?.registrationID ?? ''), e('ei', 'venID', ven?.venID ?? ''), e('ei', 'vtnID', this.vtnID),
+      e('oadr', 'oadrProfiles', e('oadr', 'oadrProfile', e('oadr', 'oadrProfileName', '2.0b'), e('oadr', 'oadrTransports', e('oadr', 'oadrTransport', e('oadr', 'oadrTransportName', 'simpleHttp'))))),
+      e('oadr', 'oadrRequestedOadrPollFreq', e('xcal', 'duration', this.options.pollFreq ?? 'PT10S')))
+  }
+}
+
+function isoSeconds (duration: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration)
+  if (m === null) throw new Error(`${duration} is not a duration of days, hours, minutes and seconds`)
+  return ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60 + Number(m[4] ?? 0)
+}
+
+/** The VTN's simple-HTTP endpoints: POST {prefix}/EiRegisterParty, /EiEvent, /OadrPoll. */
+export const vtnRoutes: FastifyPluginAsync<{ vtn: OadrVtn }> = async (app, { vtn }) => {
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: MAX_MESSAGE_BYTES }, (_req, body, done) => done(null, body))
+  for (const service of ['EiRegisterParty', 'EiEvent', 'OadrPoll'] as const) {
+    app.post(`/OpenADR2/Simple/2.0b/${service}`, { schema: { summary: `OpenADR 2.0b ${service} (simple HTTP)`, tags: ['openadr'] } }, async (request, reply: FastifyReply) => {
+      const answer = await vtn.handle(service, typeof request.body === 'string' ? request.body : '')
+      return reply.code(answer.status).type(answer.contentType).send(answer.body)
+    })
+  }
+}
