@@ -4,15 +4,10 @@
  * to the VTN: 400 with a reason for what is not OpenADR, 452 for an unknown VEN, nothing changed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../rest/app.js'
 import { HttpLmaClient } from '../rest/lma-client.js'
-import { PgLedger } from '../postgres/ledger.js'
-import type { Database } from '../postgres/database.js'
-import { LocalMarketAgent } from '../../market/lma/lma.js'
-import { ManualClock } from '../../market/lma/time.js'
+import type { LocalMarketAgent } from '../../market/lma/lma.js'
+import { startTestLma, type TestLma } from '../../test/market-service.js'
 import { PriceEma } from '../../market/ema/price-ema.js'
-import { dropTestDatabase, openTestDatabase } from '../../test/database.js'
 import { testMarket } from '../../test/market.js'
 import { readOadr, validateOadr, writeOadr } from './envelope.js'
 import { poll } from './events.js'
@@ -23,25 +18,17 @@ const market = testMarket({ granularity: 'PT15M', duration: 'PT15M' })
 const UTILITY = 'http://utility.example/markets/rtp'
 const prices = (values: string[]) => values.map((price, k) => ({ dtStart: new Date(Date.parse('2026-06-20T12:00:00Z') + k * 900_000).toISOString(), duration: 'PT15M', price }))
 
-let db: Database
+let service: TestLma
 let lma: LocalMarketAgent
-let app: FastifyInstance
 let url: string
 let vtn: OadrVtn
 
 beforeEach(async () => {
-  db = await openTestDatabase()
-  lma = await LocalMarketAgent.open({ markets: [market], ledger: new PgLedger(db, () => ({ priceScale: 3, quantityScale: 1 })), clock: new ManualClock('2026-06-20T10:00:00Z') })
   vtn = new OadrVtn({ vtnID: 'UTILITY-VTN', pollFreq: 'PT1S' })
-  app = await buildApp({ lma, logger: false })
-  await app.register(vtnRoutes, { vtn })
-  url = await app.listen({ port: 0, host: '127.0.0.1' })
+  service = await startTestLma(market, '2026-06-20T10:00:00Z', { extend: async (app) => { await app.register(vtnRoutes, { vtn }) } })
+  ;({ lma, url } = service)
 }, 60_000)
-afterEach(async () => {
-  await app.close()
-  await lma.close()
-  await dropTestDatabase(db)
-})
+afterEach(async () => { await service.close() })
 
 const post = async (service: string, body: string) => {
   const res = await fetch(`${url}/OpenADR2/Simple/2.0b/${service}`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body })

@@ -4,14 +4,9 @@
  * when cancelled, and a restarted EMA repeating itself changes nothing.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../adapters/rest/app.js'
 import { HttpLmaClient } from '../../adapters/rest/lma-client.js'
-import { PgLedger } from '../../adapters/postgres/ledger.js'
-import type { Database } from '../../adapters/postgres/database.js'
-import { LocalMarketAgent } from '../lma/lma.js'
-import { ManualClock } from '../lma/time.js'
-import { dropTestDatabase, openTestDatabase } from '../../test/database.js'
+import type { LocalMarketAgent } from '../lma/lma.js'
+import { startTestLma, type TestLma } from '../../test/market-service.js'
 import { testMarket } from '../../test/market.js'
 import { plannedTenders, PriceEma, type PriceEmaConfig, type PriceEvent } from './price-ema.js'
 
@@ -45,23 +40,16 @@ describe('price EMA: utility prices -> tenders', () => {
   })
 })
 
-let db: Database
+let service: TestLma
 let lma: LocalMarketAgent
-let app: FastifyInstance
 let client: HttpLmaClient
 
 beforeEach(async () => {
-  db = await openTestDatabase()
-  lma = await LocalMarketAgent.open({ markets: [market], ledger: new PgLedger(db, () => ({ priceScale: 3, quantityScale: 1 })), clock: new ManualClock('2026-06-20T10:00:00Z') })
-  app = await buildApp({ lma, logger: false })
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  client = (await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })).client
+  service = await startTestLma(market, '2026-06-20T10:00:00Z')
+  lma = service.lma
+  client = (await HttpLmaClient.register(service.url, { partyID: 'ema-utility', partyRole: 'ema' })).client
 }, 60_000)
-afterEach(async () => {
-  await app.close()
-  await lma.close()
-  await dropTestDatabase(db)
-})
+afterEach(async () => { await service.close() })
 
 const open = () => lma.tendersOf('ema-utility').filter((t) => t.status === 'open').map((t) => [t.instrument.dtStart.slice(11, 16), t.side, t.price])
 
