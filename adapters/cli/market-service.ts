@@ -8,6 +8,7 @@ import { buildApp } from '../rest/app.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
 import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
+import { OadrVtn, publishMarketPrices, vtnRoutes } from '../openadr/vtn.js'
 import { openDatabase, type Database } from '../postgres/database.js'
 import { PgLedger } from '../postgres/ledger.js'
 import { LocalMarketAgent } from '../../market/lma/lma.js'
@@ -29,6 +30,8 @@ export interface MarketServiceOptions {
   logLevel: string
   /** Serve the eml-cts binding too (adapters/rest/eml-cts). */
   emlCts?: EmlCtsConfig
+  /** Serve an OpenADR 2.0b VTN with this VTN ID, publishing the market's prices. */
+  openadrVtn?: string
 }
 
 export interface MarketService {
@@ -66,6 +69,11 @@ export async function startMarketService (options: MarketServiceOptions): Promis
   })
   const app = await buildApp({ lma, logger: { level: options.logLevel } })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
+  if (options.openadrVtn !== undefined) {
+    const vtn = new OadrVtn({ vtnID: options.openadrVtn })
+    await app.register(vtnRoutes, { vtn })
+    publishMarketPrices(vtn, lma)
+  }
   app0.log = app.log
   const address = await app.listen({ port: options.port, host: options.host })
   const gate = setInterval(() => { lma.closeDueIntervals().catch((error: unknown) => app.log.error({ err: error }, 'gate closure failed')) }, 1000)

@@ -15,6 +15,9 @@ import Fastify from 'fastify'
 import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
+import { HttpLmaClient } from '../rest/lma-client.js'
+import { OadrVen } from '../openadr/ven.js'
+import { PriceEma } from '../../market/ema/price-ema.js'
 import { startParticipants } from './participants.js'
 import { loadControllers } from '../../market/sc/controllers.js'
 import { parsePayload } from '../../schemas/codec.js'
@@ -79,10 +82,11 @@ program.command('lma')
   .option('-m, --markets <file>', 'JSON array of market rules (tex:marketRules fields, + optional selfTrade); default: the demo market')
   .option('--data-dir <dir>', 'embedded PostgreSQL directory, when DATABASE_URL is unset', env.DATA_DIR ?? './data/lma')
   .option('--schema <name>', 'PostgreSQL schema of the ledger, with DATABASE_URL', env.DATABASE_SCHEMA ?? 'public')
+  .option('--openadr-vtn [vtnID]', 'also be an OpenADR 2.0b VTN for downstream VENs (/OpenADR2/Simple/2.0b/...): each interval\'s last trade price, published as ELECTRICITY_PRICE events')
   .option('--eml-cts <file>', 'also serve the eml-cts binding (its URIs and JSON dialect) to the eml-cts TEUAs listed in this JSON file: {"parties": [{"partyId": 1, "teuaURI": "http://host:8080/teua/0"}], "marketContext"?: "..."}')
   .option('--lme-url <url>', 'run the (single) market\'s matching engine in an LME service (te-gateway lme) instead of in this process; several markets: lmeUrl per market in --markets', env.LME_URL)
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, logLevel: string }) => {
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, logLevel: string }) => {
     const Markets = z.array(MarketRules.extend({ selfTrade: z.enum(['cancelResting', 'cancelIncoming', 'allow']).optional(), lmeUrl: z.url().optional() })).min(1)
     let markets = o.markets === undefined ? [DEMO_MARKET] : Markets.parse(JSON.parse(readFileSync(o.markets, 'utf8')))
     if (o.lmeUrl !== undefined) {
@@ -90,7 +94,7 @@ program.command('lma')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
     const emlCts = o.emlCts === undefined ? undefined : EmlCtsConfig.parse(JSON.parse(readFileSync(o.emlCts, 'utf8')))
-    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }) })
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
   })
@@ -125,6 +129,39 @@ program.command('teua')
     tick()
     const timer = setInterval(tick, o.every * 1000)
     onSignals(async () => { clearInterval(timer); await participants.close() })
+  })
+
+program.command('ema-openadr')
+  .description('run an EMA as the VEN of a utility\'s OpenADR 2.0b VTN: its price events become tenders in the local market (sell imports at price + markup, buy exports at price - markdown)')
+  .requiredOption('--lma <url>', 'the LMA, e.g. http://127.0.0.1:3000')
+  .requiredOption('--vtn <url>', 'the VTN\'s simple-HTTP base, e.g. https://vtn.example/OpenADR2/Simple/2.0b')
+  .option('--party-id <id>', 'the EMA\'s party at the LMA', 'ema-openadr')
+  .option('--ven-name <name>', 'the VEN name it registers with', 'te-gateway-ema')
+  .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
+  .option('--markup <decimal>', 'added to the utility price for what it sells (imports)', '0')
+  .option('--markdown <decimal>', 'taken off the utility price for what it buys (exports)', '0')
+  .option('--import-limit <quantity>', 'what the connection imports per market interval', '0')
+  .option('--export-limit <quantity>', 'what the connection exports per market interval', '0')
+  .option('--every <seconds>', 'seconds between polls', positive, 10)
+  .action(async (o: { lma: string, vtn: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every: number }) => {
+    const answer = await fetch(`${o.lma}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
+    if (answer.status !== 200) throw new Error(`the LMA at ${o.lma} answered ${answer.status} to eiRequestMarketRules`)
+    const rules = parsePayload('eiReplyMarketRules', await answer.json()).marketRules ?? []
+    const market = o.market === undefined ? rules[0] : rules.find((m) => m.marketContext === o.market)
+    if (market === undefined) throw new Error(`no market ${o.market ?? ''} at ${o.lma}`)
+    const { client, answer: registered } = await HttpLmaClient.register(o.lma, { partyID: o.partyId, partyRole: 'ema', marketContext: [market.marketContext] })
+    const ema = new PriceEma({ partyID: o.partyId, lmaPartyID: registered.registrarPartyID ?? 'lma', market, markup: o.markup, markdown: o.markdown, importLimit: o.importLimit, exportLimit: o.exportLimit }, client)
+    const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
+    const ven = new OadrVen({ vtnUrl: o.vtn, venName: o.venName, ema, log })
+    await ven.register()
+    log('events', { handled: await ven.requestEvents() })
+    let running = false
+    const timer = setInterval(() => {
+      if (running) return
+      running = true
+      ven.poll().then((p) => { if (p.handled.length > 0) log('events', { handled: p.handled }) }, (error: unknown) => log('poll failed', { error: String(error) })).finally(() => { running = false })
+    }, o.every * 1000)
+    onSignals(async () => { clearInterval(timer) })
   })
 
 program.command('lme')

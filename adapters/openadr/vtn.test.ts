@@ -12,7 +12,7 @@ import { testMarket } from '../../test/market.js'
 import { readOadr, validateOadr, writeOadr } from './envelope.js'
 import { poll } from './events.js'
 import { OadrVen } from './ven.js'
-import { OadrVtn, vtnRoutes } from './vtn.js'
+import { OadrVtn, publishMarketPrices, vtnRoutes } from './vtn.js'
 
 const market = testMarket({ granularity: 'PT15M', duration: 'PT15M' })
 const UTILITY = 'http://utility.example/markets/rtp'
@@ -76,5 +76,24 @@ describe('our VEN against our VTN', () => {
     expect(writeOadr(message)).toMatch(/<ei:responseCode>452<\/ei:responseCode>/)
     expect(vtn.vens.size).toBe(0)
     expect(vtn.optResponses).toEqual([])
+  })
+
+  it('publishes the local market\'s last trade price of each interval as it forms', async () => {
+    const stop = publishMarketPrices(vtn, lma, () => new Date('2026-06-20T10:00:00Z'))
+    const a = await HttpLmaClient.register(url, { partyID: 'seller' })
+    const b = await HttpLmaClient.register(url, { partyID: 'buyer' })
+    const tender = (party: string, side: 'buy' | 'sell', price: string, id: string) => ({
+      requestID: `r-${id}`, partyID: party, counterPartyID: 'lma',
+      eiTender: [{ tenderID: id, product: { dtStart: '2026-06-20T12:15:00Z', duration: 'PT15M', temixPower: { price, quantity: '1.0' }, uid: id, transactiveState: 'tender', marketContext: market.marketContext, side } }]
+    })
+    await a.client.call('eiCreateTender', 'eiCreatedTender', tender('seller', 'sell', '0.140', 's1'))
+    await b.client.call('eiCreateTender', 'eiCreatedTender', tender('buyer', 'buy', '0.150', 'b1'))
+    const { client } = await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })
+    const ven = new OadrVen({ vtnUrl: `${url}/OpenADR2/Simple/2.0b`, venName: 'der-1', ema: new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup: '0', markdown: '0', importLimit: '0', exportLimit: '1' }, client) })
+    await ven.register()
+    const [handled] = await ven.requestEvents()
+    expect(handled).toMatchObject({ eventID: `prices-${market.marketContext}`, optType: 'optIn' })
+    expect(lma.tendersOf('ema-utility').map((t) => [t.instrument.dtStart.slice(11, 16), t.side, t.price])).toEqual([['12:15', 'buy', '0.140']])
+    stop()
   })
 })

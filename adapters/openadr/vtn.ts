@@ -9,6 +9,8 @@
  * an oadrResponse with 452 (invalid ID).
  */
 import { randomUUID } from 'node:crypto'
+import { fromTicks } from '../../schemas/decimal.js'
+import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { XmlElement } from '../../schemas/tree.js'
 import { MAX_MESSAGE_BYTES, OadrInputError, readOadr, validateOadr, writeOadr } from './envelope.js'
@@ -186,4 +188,32 @@ export const vtnRoutes: FastifyPluginAsync<{ vtn: OadrVtn }> = async (app, { vtn
       return reply.code(answer.status).type(answer.contentType).send(answer.body)
     })
   }
+}
+
+/**
+ * Publishes the local market's prices to the VTN as they form: for each interval, the price of
+ * its last trade; for each market, one event over its intervals that have not ended yet. Returns
+ * the unsubscribe function.
+ */
+export function publishMarketPrices (vtn: OadrVtn, lma: LocalMarketAgent, now: () => Date = () => new Date()): () => void {
+  const last = new Map<string, Map<string, PricePoint>>()
+  return lma.onEvents((events) => {
+    const touched = new Set<string>()
+    for (const ev of events) {
+      if (ev.type !== 'fill') continue
+      const instrument = lma.instrumentOf(ev.book)
+      const market = instrument === undefined ? undefined : lma.markets.get(instrument.marketContext)
+      if (instrument === undefined || market === undefined) continue
+      const points = last.get(instrument.marketContext) ?? new Map<string, PricePoint>()
+      last.set(instrument.marketContext, points)
+      points.set(instrument.dtStart, { dtStart: instrument.dtStart, duration: instrument.duration, price: fromTicks(ev.price, market.rules.priceScale) })
+      touched.add(instrument.marketContext)
+    }
+    for (const marketContext of touched) {
+      const at = now()
+      const points = last.get(marketContext)!
+      for (const [start, p] of points) if (Date.parse(start) + isoSeconds(p.duration) * 1000 <= at.getTime()) points.delete(start)
+      vtn.publishPrices(marketContext, [...points.values()], at)
+    }
+  })
 }
