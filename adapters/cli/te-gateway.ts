@@ -50,6 +50,16 @@ function minutes (value: string): number {
   return n
 }
 
+/** A market's rules, asked of the LMA (eiRequestMarketRules): the one named, or its first. */
+async function marketAt (lmaUrl: string, marketContext?: string) {
+  const answer = await fetch(`${lmaUrl}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
+  if (answer.status !== 200) throw new Error(`the LMA at ${lmaUrl} answered ${answer.status} to eiRequestMarketRules`)
+  const rules = parsePayload('eiReplyMarketRules', await answer.json()).marketRules ?? []
+  const market = marketContext === undefined ? rules[0] : rules.find((m) => m.marketContext === marketContext)
+  if (market === undefined) throw new Error(`no market ${marketContext ?? ''} at ${lmaUrl}`)
+  return market
+}
+
 function onSignals (close: () => Promise<void>): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => { void close().then(() => process.exit(0), () => process.exit(1)) })
@@ -110,11 +120,7 @@ program.command('teua')
   .option('--horizon <intervals>', 'how many coming intervals to plan', positive, 3)
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
   .action(async (o: { lma: string, port: number, host: string, config: string, market?: string, every: number, horizon: number, logLevel: string }) => {
-    const answer = await fetch(`${o.lma}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
-    if (answer.status !== 200) throw new Error(`the LMA at ${o.lma} answered ${answer.status} to eiRequestMarketRules`)
-    const rules = parsePayload('eiReplyMarketRules', await answer.json()).marketRules ?? []
-    const market = o.market === undefined ? rules[0] : rules.find((m) => m.marketContext === o.market)
-    if (market === undefined) throw new Error(`no market ${o.market ?? ''} at ${o.lma}`)
+    const market = await marketAt(o.lma, o.market)
     const controllers = loadControllers(JSON.parse(readFileSync(o.config, 'utf8')), market)
     const participants = await startParticipants({ lmaUrl: o.lma, controllers, market, port: o.port, host: o.host, logLevel: o.logLevel, horizon: o.horizon })
     // One pass at a time: a slow pass is not overtaken by the next (which would tender twice).
@@ -144,11 +150,7 @@ program.command('ema-openadr')
   .option('--export-limit <quantity>', 'what the connection exports per market interval', '0')
   .option('--every <seconds>', 'seconds between polls', positive, 10)
   .action(async (o: { lma: string, vtn: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every: number }) => {
-    const answer = await fetch(`${o.lma}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
-    if (answer.status !== 200) throw new Error(`the LMA at ${o.lma} answered ${answer.status} to eiRequestMarketRules`)
-    const rules = parsePayload('eiReplyMarketRules', await answer.json()).marketRules ?? []
-    const market = o.market === undefined ? rules[0] : rules.find((m) => m.marketContext === o.market)
-    if (market === undefined) throw new Error(`no market ${o.market ?? ''} at ${o.lma}`)
+    const market = await marketAt(o.lma, o.market)
     const { client, answer: registered } = await HttpLmaClient.register(o.lma, { partyID: o.partyId, partyRole: 'ema', marketContext: [market.marketContext] })
     const ema = new PriceEma({ partyID: o.partyId, lmaPartyID: registered.registrarPartyID ?? 'lma', market, markup: o.markup, markdown: o.markdown, importLimit: o.importLimit, exportLimit: o.exportLimit }, client)
     const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
