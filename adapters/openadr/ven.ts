@@ -13,6 +13,7 @@ import type { EventOutcome, PriceEma, PriceEvent } from '../../market/ema/price-
 import { readOadr, writeOadr, type OadrMessage } from './envelope.js'
 import { createdEvent, distributeEventOf, poll, requestEvent, type EventResponse, type OadrEvent } from './events.js'
 import { createdPartyRegistrationOf, createPartyRegistration, queryRegistration } from './registration.js'
+import { postTls, type TlsFiles } from './tls.js'
 
 export interface VenOptions {
   /** The VTN's base URL, e.g. https://vtn.example/OpenADR2/Simple/2.0b */
@@ -20,6 +21,8 @@ export interface VenOptions {
   venName: string
   ema: PriceEma
   timeoutMs?: number
+  /** Mutual TLS: our client certificate and key, and the CA the VTN's certificate must chain to. */
+  tls?: TlsFiles
   log?: (message: string, detail?: Record<string, unknown>) => void
 }
 
@@ -132,11 +135,16 @@ export class OadrVen {
 
   /** POSTs a message to {vtnUrl}/{service}; the answer is read as defensively as anything received. */
   private async send (service: string, message: XmlElement): Promise<OadrMessage> {
-    const res = await fetch(`${this.options.vtnUrl.replace(/\/$/, '')}/${service}`, {
-      method: 'POST', headers: { 'content-type': 'application/xml' }, body: writeOadr(message), signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000)
-    })
-    const body = await res.text()
-    if (!res.ok) throw new Error(`the VTN answered HTTP ${res.status} to ${service}: ${body.slice(0, 200)}`)
-    return readOadr(body)
+    const url = `${this.options.vtnUrl.replace(/\/$/, '')}/${service}`
+    const timeoutMs = this.options.timeoutMs ?? 10_000
+    let answer: { status: number, body: string }
+    if (this.options.tls !== undefined) {
+      answer = await postTls(url, writeOadr(message), this.options.tls, timeoutMs)
+    } else {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: writeOadr(message), signal: AbortSignal.timeout(timeoutMs) })
+      answer = { status: res.status, body: await res.text() }
+    }
+    if (answer.status < 200 || answer.status >= 300) throw new Error(`the VTN answered HTTP ${answer.status} to ${service}: ${answer.body.slice(0, 200)}`)
+    return readOadr(answer.body)
   }
 }

@@ -9,6 +9,7 @@
  * an oadrResponse with 452 (invalid ID).
  */
 import { randomUUID } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
 import { fromTicks } from '../../schemas/decimal.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
@@ -16,6 +17,7 @@ import type { XmlElement } from '../../schemas/tree.js'
 import { MAX_MESSAGE_BYTES, OadrInputError, readOadr, validateOadr, writeOadr } from './envelope.js'
 import { distributeEvent, response, type OadrEvent } from './events.js'
 import { child, children, e, eiResponse, message, optionalText, text } from './tree.js'
+import { fingerprintOf } from './tls.js'
 
 export interface VtnOptions {
   /** OpenADR VTN IDs with an upper-case letter: a well-known VEN refuses all-lower-case ones. */
@@ -31,6 +33,8 @@ export interface VenRegistration {
   registrationID: string
   venName: string
   registeredAt: string
+  /** Over mutual TLS: the fingerprint of the certificate it registered with; only that certificate may act as this VEN. */
+  fingerprint?: string
 }
 
 export interface OptResponse {
@@ -60,6 +64,8 @@ export class OadrVtn {
   readonly vens = new Map<string, VenRegistration>()
   readonly optResponses: OptResponse[] = []
   private readonly events = new Map<string, PublishedEvent>()
+  /** Who sent the message being answered (set per message: answer() runs synchronously). */
+  private peer: { fingerprint?: string } = {}
 
   constructor (private readonly options: VtnOptions = {}) {
     this.vtnID = options.vtnID ?? 'TE-GATEWAY-VTN'
@@ -96,7 +102,7 @@ export class OadrVtn {
   }
 
   /** Answers one received message; `status` 200 with an OpenADR answer, or 400 with a reason. */
-  async handle (service: 'EiRegisterParty' | 'EiEvent' | 'OadrPoll', body: string): Promise<{ status: number, body: string, contentType: string }> {
+  async handle (service: 'EiRegisterParty' | 'EiEvent' | 'OadrPoll', body: string, peer: { fingerprint?: string } = {}): Promise<{ status: number, body: string, contentType: string }> {
     let received
     try {
       received = readOadr(body)
@@ -108,6 +114,7 @@ export class OadrVtn {
       if (error instanceof OadrInputError) return { status: error.status, body: error.message, contentType: 'text/plain' }
       throw error
     }
+    this.peer = peer
     const answer = this.answer(service, received.type, received.message)
     return { status: 200, body: writeOadr(answer), contentType: 'application/xml' }
   }
@@ -119,15 +126,20 @@ export class OadrVtn {
       const requestID = text(m, 'pyld', 'requestID', path)
       const known = optionalText(m, 'ei', 'venID')
       const existing = known === undefined ? undefined : this.vens.get(known)
-      const ven: VenRegistration = existing ?? { venID: `VEN-${randomUUID().slice(0, 8)}`, registrationID: randomUUID(), venName: text(m, 'oadr', 'oadrVenName', path), registeredAt: new Date().toISOString() }
+      if (existing !== undefined && !this.mayActAs(existing)) return response('463', `not authorized to act as ${existing.venID}`, requestID, existing.venID)
+      const ven: VenRegistration = existing ?? {
+        venID: `VEN-${randomUUID().slice(0, 8)}`, registrationID: randomUUID(), venName: text(m, 'oadr', 'oadrVenName', path), registeredAt: new Date().toISOString(),
+        ...(this.peer.fingerprint !== undefined && { fingerprint: this.peer.fingerprint })
+      }
       this.vens.set(ven.venID, ven)
       return this.createdRegistration(requestID, ven)
     }
     if (service === 'EiRegisterParty' && type === 'oadrCancelPartyRegistration') {
       const requestID = text(m, 'pyld', 'requestID', path)
       const venID = optionalText(m, 'ei', 'venID') ?? ''
-      const ven = this.vens.get(venID)
-      if (ven === undefined) return response('452', `unknown venID ${venID}`, requestID, venID)
+      const refused = this.refuse(venID, requestID)
+      if (refused !== undefined) return refused
+      const ven = this.vens.get(venID)!
       this.vens.delete(venID)
       return message('oadrCanceledPartyRegistration', eiResponse('200', 'OK', requestID), e('ei', 'registrationID', ven.registrationID), e('ei', 'venID', venID))
     }
@@ -135,13 +147,15 @@ export class OadrVtn {
       const request = child(m, 'pyld', 'eiRequestEvent', path)
       const requestID = text(request, 'pyld', 'requestID', `${path}/pyld:eiRequestEvent`)
       const venID = text(request, 'ei', 'venID', `${path}/pyld:eiRequestEvent`)
-      if (!this.vens.has(venID)) return response('452', `unknown venID ${venID}`, requestID, venID)
+      const refused = this.refuse(venID, requestID)
+      if (refused !== undefined) return refused
       return this.distribute(venID, [...this.events.values()], { responseCode: '200', responseDescription: 'OK', requestID })
     }
     if (service === 'EiEvent' && type === 'oadrCreatedEvent') {
       const created = child(m, 'pyld', 'eiCreatedEvent', path)
       const venID = text(created, 'ei', 'venID', `${path}/pyld:eiCreatedEvent`)
-      if (!this.vens.has(venID)) return response('452', `unknown venID ${venID}`, '', venID)
+      const refused = this.refuse(venID, '')
+      if (refused !== undefined) return refused
       for (const r of children(child(created, 'ei', 'eventResponses', `${path}/pyld:eiCreatedEvent`), 'ei', 'eventResponse')) {
         const q = child(r, 'ei', 'qualifiedEventID', `${path}/ei:eventResponse`)
         this.optResponses.push({
@@ -153,11 +167,24 @@ export class OadrVtn {
     }
     if (service === 'OadrPoll' && type === 'oadrPoll') {
       const venID = text(m, 'ei', 'venID', path)
-      if (!this.vens.has(venID)) return response('452', `unknown venID ${venID}`, '', venID)
+      const refused = this.refuse(venID, '')
+      if (refused !== undefined) return refused
       const fresh = [...this.events.values()].filter((p) => !p.deliveredTo.has(venID))
       return fresh.length === 0 ? response('200', 'OK', '', venID) : this.distribute(venID, fresh)
     }
     return response('453', `${type} is not taken at ${service}`, '')
+  }
+
+  /** 452 for a VEN that is not registered; 463 for a certificate that is not the one it registered with. */
+  private refuse (venID: string, requestID: string): XmlElement | undefined {
+    const ven = this.vens.get(venID)
+    if (ven === undefined) return response('452', `unknown venID ${venID}`, requestID, venID)
+    if (!this.mayActAs(ven)) return response('463', `not authorized to act as ${venID}`, requestID, venID)
+    return undefined
+  }
+
+  private mayActAs (ven: VenRegistration): boolean {
+    return ven.fingerprint === undefined || ven.fingerprint === this.peer.fingerprint
   }
 
   private distribute (venID: string, published: PublishedEvent[], answer?: { responseCode: string, responseDescription: string, requestID: string }): XmlElement {
@@ -184,7 +211,11 @@ export const vtnRoutes: FastifyPluginAsync<{ vtn: OadrVtn }> = async (app, { vtn
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: MAX_MESSAGE_BYTES }, (_req, body, done) => done(null, body))
   for (const service of ['EiRegisterParty', 'EiEvent', 'OadrPoll'] as const) {
     app.post(`/OpenADR2/Simple/2.0b/${service}`, { schema: { summary: `OpenADR 2.0b ${service} (simple HTTP)`, tags: ['openadr'] } }, async (request, reply: FastifyReply) => {
-      const answer = await vtn.handle(service, typeof request.body === 'string' ? request.body : '')
+      // Over mutual TLS, the client certificate names the VEN (by its fingerprint).
+      const socket = request.raw.socket as TLSSocket
+      const certificate = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined
+      const peer = certificate?.raw === undefined ? {} : { fingerprint: fingerprintOf(certificate.raw) }
+      const answer = await vtn.handle(service, typeof request.body === 'string' ? request.body : '', peer)
       return reply.code(answer.status).type(answer.contentType).send(answer.body)
     })
   }
