@@ -9,6 +9,7 @@ import { httpTransactionDelivery } from '../rest/lma-client.js'
 import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OadrVtn, publishMarketPrices, vtnRoutes } from '../openadr/vtn.js'
+import { PgVtnStore } from '../postgres/openadr-store.js'
 import { openDatabase, type Database } from '../postgres/database.js'
 import { PgLedger } from '../postgres/ledger.js'
 import { LocalMarketAgent } from '../../market/lma/lma.js'
@@ -70,7 +71,8 @@ export async function startMarketService (options: MarketServiceOptions): Promis
   const app = await buildApp({ lma, logger: { level: options.logLevel } })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
   if (options.openadrVtn !== undefined) {
-    const vtn = new OadrVtn({ vtnID: options.openadrVtn })
+    const vtn = new OadrVtn({ vtnID: options.openadrVtn, store: new PgVtnStore(db) })
+    await vtn.load()
     await app.register(vtnRoutes, { vtn })
     publishMarketPrices(vtn, lma)
   }

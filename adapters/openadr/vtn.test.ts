@@ -13,6 +13,8 @@ import { readOadr, validateOadr, writeOadr } from './envelope.js'
 import { poll } from './events.js'
 import { OadrVen } from './ven.js'
 import { OadrVtn, publishMarketPrices, vtnRoutes } from './vtn.js'
+import { PgVtnStore } from '../postgres/openadr-store.js'
+import Fastify from 'fastify'
 
 const market = testMarket({ granularity: 'PT15M', duration: 'PT15M' })
 const UTILITY = 'http://utility.example/markets/rtp'
@@ -95,5 +97,26 @@ describe('our VEN against our VTN', () => {
     expect(handled).toMatchObject({ eventID: `prices-${market.marketContext}`, optType: 'optIn' })
     expect(lma.tendersOf('ema-utility').map((t) => [t.instrument.dtStart.slice(11, 16), t.side, t.price])).toEqual([['12:15', 'buy', '0.140']])
     stop()
+  })
+
+  it('keeps its VENs and their opt responses in the ledger database: a restarted VTN still knows them', async () => {
+    const store = new PgVtnStore(service.db)
+    const first = new OadrVtn({ vtnID: 'UTILITY-VTN', store })
+    first.publishPrices(UTILITY, prices(['0.12']))
+    const vtnApp = Fastify()
+    let current = first
+    await vtnApp.register(vtnRoutes, { vtn: { handle: (...args: Parameters<OadrVtn['handle']>) => current.handle(...args) } as unknown as OadrVtn })
+    const vtnUrl = `${await vtnApp.listen({ port: 0, host: '127.0.0.1' })}/OpenADR2/Simple/2.0b`
+    const ven = new OadrVen({ vtnUrl, venName: 'der-1', ema: { onEvent: async () => 'created' } as unknown as PriceEma })
+    await ven.register()
+    await ven.requestEvents()
+    const restarted = new OadrVtn({ vtnID: 'UTILITY-VTN', store })
+    await restarted.load()
+    current = restarted
+    expect(restarted.vens.get(ven.venID!)).toMatchObject({ venName: 'der-1' })
+    expect(await ven.poll()).toEqual({ type: 'oadrResponse', handled: [] })
+    const rows = await service.db.pool.query('SELECT ven_id, event_id, modification_number, opt_type FROM openadr_opt_responses')
+    expect(rows.rows).toEqual([{ ven_id: ven.venID, event_id: `prices-${UTILITY}`, modification_number: 0, opt_type: 'optIn' }])
+    await vtnApp.close()
   })
 })

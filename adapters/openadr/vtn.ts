@@ -26,6 +26,16 @@ export interface VtnOptions {
   pollFreq?: string
   /** Check every received message against oadr_20b.xsd (default true). */
   validate?: boolean
+  /** Where VENs and opt responses are kept (adapters/postgres/openadr-store.ts); default: memory only. */
+  store?: VtnStore
+}
+
+/** The VTN's records: written before the VEN gets its answer, read back at start. */
+export interface VtnStore {
+  load: () => Promise<VenRegistration[]>
+  registered: (ven: VenRegistration) => Promise<void>
+  canceled: (venID: string, at: string) => Promise<void>
+  optResponses: (responses: readonly OptResponse[]) => Promise<void>
 }
 
 export interface VenRegistration {
@@ -66,10 +76,17 @@ export class OadrVtn {
   private readonly events = new Map<string, PublishedEvent>()
   /** Who sent the message being answered (set per message: answer() runs synchronously). */
   private peer: { fingerprint?: string } = {}
+  /** What answer() changed, to be in the store before the answer leaves. */
+  private writes: Array<() => Promise<void>> = []
 
   constructor (private readonly options: VtnOptions = {}) {
     this.vtnID = options.vtnID ?? 'TE-GATEWAY-VTN'
     if (this.vtnID === this.vtnID.toLowerCase()) throw new Error(`VTN ID ${this.vtnID} needs an upper-case letter (a well-known VEN opts out of every event otherwise)`)
+  }
+
+  /** Reads the VENs registered before a restart from the store. */
+  async load (): Promise<void> {
+    for (const ven of await this.options.store?.load() ?? []) this.vens.set(ven.venID, ven)
   }
 
   /** Publishes a market's prices as its ELECTRICITY_PRICE event: created, or modified (modificationNumber + 1) when they changed. */
@@ -115,7 +132,11 @@ export class OadrVtn {
       throw error
     }
     this.peer = peer
+    this.writes = []
     const answer = this.answer(service, received.type, received.message)
+    const writes = this.writes
+    this.writes = []
+    for (const write of writes) await write()
     return { status: 200, body: writeOadr(answer), contentType: 'application/xml' }
   }
 
@@ -132,6 +153,8 @@ export class OadrVtn {
         ...(this.peer.fingerprint !== undefined && { fingerprint: this.peer.fingerprint })
       }
       this.vens.set(ven.venID, ven)
+      const store = this.options.store
+      if (store !== undefined && existing === undefined) this.writes.push(() => store.registered(ven))
       return this.createdRegistration(requestID, ven)
     }
     if (service === 'EiRegisterParty' && type === 'oadrCancelPartyRegistration') {
@@ -141,6 +164,8 @@ export class OadrVtn {
       if (refused !== undefined) return refused
       const ven = this.vens.get(venID)!
       this.vens.delete(venID)
+      const store = this.options.store
+      if (store !== undefined) this.writes.push(() => store.canceled(venID, new Date().toISOString()))
       return message('oadrCanceledPartyRegistration', eiResponse('200', 'OK', requestID), e('ei', 'registrationID', ven.registrationID), e('ei', 'venID', venID))
     }
     if (service === 'EiEvent' && type === 'oadrRequestEvent') {
@@ -156,13 +181,16 @@ export class OadrVtn {
       const venID = text(created, 'ei', 'venID', `${path}/pyld:eiCreatedEvent`)
       const refused = this.refuse(venID, '')
       if (refused !== undefined) return refused
-      for (const r of children(child(created, 'ei', 'eventResponses', `${path}/pyld:eiCreatedEvent`), 'ei', 'eventResponse')) {
+      const received = children(child(created, 'ei', 'eventResponses', `${path}/pyld:eiCreatedEvent`), 'ei', 'eventResponse').map((r) => {
         const q = child(r, 'ei', 'qualifiedEventID', `${path}/ei:eventResponse`)
-        this.optResponses.push({
+        return {
           venID, eventID: text(q, 'ei', 'eventID', path), modificationNumber: Number(text(q, 'ei', 'modificationNumber', path)),
           optType: text(r, 'ei', 'optType', path), responseCode: text(r, 'ei', 'responseCode', path), at: new Date().toISOString()
-        })
-      }
+        }
+      })
+      this.optResponses.push(...received)
+      const store = this.options.store
+      if (store !== undefined) this.writes.push(() => store.optResponses(received))
       return response('200', 'OK', '', venID)
     }
     if (service === 'OadrPoll' && type === 'oadrPoll') {
