@@ -20,7 +20,9 @@ import { PriceEma } from '../../market/ema/price-ema.js'
 import { dropTestDatabase, openTestDatabase } from '../../test/database.js'
 import { testMarket } from '../../test/market.js'
 import { readOadr, validateOadr } from './envelope.js'
-import { OadrVen } from './ven.js'
+import { FileReportedStore, OadrVen, type ReportedStore } from './ven.js'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 
 const SESSION = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/openadr-fixtures/openleadr-session')
 const recorded = readdirSync(SESSION).sort()
@@ -46,9 +48,11 @@ let vtn: Server
 let vtnUrl: string
 const sent: Array<{ type: string, errors: string[], body: string }> = []
 let answers: Map<string, string[]>
+let emaClient: HttpLmaClient | undefined
 
 beforeEach(async () => {
   sent.length = 0
+  emaClient = undefined
   answers = answersByRequest()
   vtn = createServer((req, res) => {
     let body = ''
@@ -78,11 +82,14 @@ afterEach(async () => {
 })
 
 /** The EMA registered with the LMA (over HTTP) and, as a VEN, with the VTN stand-in. */
-async function registeredVen (markup: string, markdown: string): Promise<OadrVen> {
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  const { client } = await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })
+async function registeredVen (markup: string, markdown: string, reported?: ReportedStore): Promise<OadrVen> {
+  const url = app.server.listening ? `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` : await app.listen({ port: 0, host: '127.0.0.1' })
+  const client = lma.party('ema-utility') === undefined
+    ? (await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })).client
+    : emaClient!
+  emaClient = client
   const ema = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup, markdown, importLimit: '100', exportLimit: '50' }, client)
-  const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema })
+  const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema, ...(reported !== undefined && { reports: { market, reported } }) })
   await ven.register()
   return ven
 }
@@ -128,6 +135,36 @@ describe('VEN against the recorded VTN', () => {
     const created = sent.filter((s) => s.type === 'oadrCreatedEvent').map((s) => s.body)
     expect(created[0]).toMatch(/<ei:responseCode>460<\/ei:responseCode>[\s\S]*<ei:optType>optOut<\/ei:optType>/)
     expect(created[2]).toMatch(/<ei:responseCode>450<\/ei:responseCode>/)
+    expect(sent.filter((s) => s.errors.length > 0)).toEqual([])
+  })
+
+  it('reports its cleared trades up (oadrUpdateReport, XSD-valid), each once, even after a restart', async () => {
+    const store = new FileReportedStore(join(mkdtempSync(join(tmpdir(), 'te-ven-')), 'reported.json'))
+    const ven = await registeredVen('0.005', '0.01', store)
+    await ven.requestEvents()
+    // The recorded VTN asks for the peer's report; here it asks for ours.
+    answers.set('oadrRegisterReport', answers.get('oadrRegisterReport')!.map((x) => x.replaceAll('606ac423-8385-4632-820b-f424cc5f7e84', 'ven-ema-1-trades')))
+    expect(await ven.registerReports()).toEqual({ reportRequestID: 'fcc7941f-0199-4a1b-9d23-0437b7362d4a', reportSpecifierID: 'ven-ema-1-trades' })
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const seller = (await HttpLmaClient.register(url, { partyID: 'seller' })).client
+    const sell = (id: string, quantity: string) => seller.call('eiCreateTender', 'eiCreatedTender', {
+      requestID: id, partyID: 'seller', counterPartyID: 'lma',
+      eiTender: [{ tenderID: id, product: { dtStart: '2026-11-25T01:45:00.000Z', duration: 'PT15M', temixPower: { price: '0.100', quantity }, uid: id, transactiveState: 'tender', marketContext: market.marketContext, side: 'sell' } }]
+    })
+    await sell('s1', '2.0')
+    expect(await ven.reportTrades()).toBe(1)
+    const update = sent.filter((s) => s.type === 'oadrUpdateReport')
+    expect(update).toHaveLength(1)
+    expect(update[0]!.errors).toEqual([])
+    expect(update[0]!.body).toMatch(/<ei:rID>energy<\/ei:rID>\s*<ei:payloadFloat>\s*<ei:value>2\.0<\/ei:value>/)
+    expect(update[0]!.body).toMatch(/<ei:rID>price<\/ei:rID>\s*<ei:payloadFloat>\s*<ei:value>0\.110<\/ei:value>/)
+    // A restarted VEN (same store) repeats nothing; a new trade is reported alone.
+    const restarted = await registeredVen('0.005', '0.01', store)
+    restarted.reportRequest = ven.reportRequest
+    expect(await restarted.reportTrades()).toBe(0)
+    await sell('s2', '1.0')
+    expect(await restarted.reportTrades()).toBe(1)
+    expect(sent.filter((s) => s.type === 'oadrUpdateReport')).toHaveLength(2)
     expect(sent.filter((s) => s.errors.length > 0)).toEqual([])
   })
 })

@@ -7,13 +7,16 @@
  * the event must target this VEN (or everyone), and its signal must be an absolute price
  * (ELECTRICITY_PRICE or ENERGY_PRICE, type price). Anything else is opted out of, with a reason.
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
 import type { EventOutcome, PriceEma, PriceEvent } from '../../market/ema/price-ema.js'
 import { readOadr, writeOadr, type OadrMessage } from './envelope.js'
 import { createdEvent, distributeEventOf, poll, requestEvent, type EventResponse, type OadrEvent } from './events.js'
 import { createdPartyRegistrationOf, createPartyRegistration, queryRegistration } from './registration.js'
 import { postTls, type TlsFiles } from './tls.js'
+import { createdReport, registerReport, reportRequestsOf, responseCodeOf, updateReport, type ReportRequest } from './reports.js'
 
 export interface VenOptions {
   /** The VTN's base URL, e.g. https://vtn.example/OpenADR2/Simple/2.0b */
@@ -23,6 +26,8 @@ export interface VenOptions {
   timeoutMs?: number
   /** Mutual TLS: our client certificate and key, and the CA the VTN's certificate must chain to. */
   tls?: TlsFiles
+  /** Reporting of cleared trades (oadrUpdateReport): the market, and where reported transactions are remembered. */
+  reports?: { market: MarketRules, reported: ReportedStore }
   log?: (message: string, detail?: Record<string, unknown>) => void
 }
 
@@ -52,10 +57,36 @@ export function priceEventOf (event: OadrEvent): PriceEvent | string {
   }
 }
 
+/** Which transactions were reported already: kept across restarts (FileReportedStore). */
+export interface ReportedStore {
+  has: (transactionID: string) => Promise<boolean>
+  add: (transactionIDs: readonly string[]) => Promise<void>
+}
+
+/** A JSON file of reported transaction ids, replaced atomically (written aside, then renamed). */
+export class FileReportedStore implements ReportedStore {
+  private ids: Set<string> | undefined
+  constructor (private readonly file: string) {}
+  private read (): Set<string> {
+    this.ids ??= new Set(existsSync(this.file) ? JSON.parse(readFileSync(this.file, 'utf8')) as string[] : [])
+    return this.ids
+  }
+
+  async has (id: string): Promise<boolean> { return this.read().has(id) }
+  async add (ids: readonly string[]): Promise<void> {
+    const all = this.read()
+    for (const id of ids) all.add(id)
+    writeFileSync(`${this.file}.tmp`, JSON.stringify([...all]))
+    renameSync(`${this.file}.tmp`, this.file)
+  }
+}
+
 export class OadrVen {
   vtnID: string | undefined
   venID: string | undefined
   registrationID: string | undefined
+  /** The VTN's request for the trades report, once it made one. */
+  reportRequest: ReportRequest | undefined
 
   constructor (private readonly options: VenOptions) {}
 
@@ -72,6 +103,42 @@ export class OadrVen {
     this.venID = created.venID
     this.registrationID = created.registrationID
     this.options.log?.('registered', { vtnID: this.vtnID, venID: this.venID, registrationID: this.registrationID })
+  }
+
+  /** oadrRegisterReport: describes the trades report; the VTN's request for it is confirmed (oadrCreatedReport). */
+  async registerReports (): Promise<ReportRequest | undefined> {
+    const reports = this.requireReports()
+    const specifier = `${this.requireVenID()}-trades`
+    const registered = await this.expect('EiReport', registerReport(randomUUID(), this.requireVenID(), specifier, reports.market, new Date().toISOString()), 'oadrRegisteredReport')
+    this.reportRequest = reportRequestsOf(registered).find((r) => r.reportSpecifierID === specifier)
+    if (this.reportRequest !== undefined) await this.send('EiReport', createdReport(randomUUID(), this.requireVenID(), [this.reportRequest.reportRequestID]))
+    return this.reportRequest
+  }
+
+  /**
+   * Sends the EMA's cleared transactions not reported yet, one report interval each (its interval,
+   * energy: + bought, - sold, and price), and remembers them once the VTN confirmed. The report id
+   * is made of the transactions, so a report repeated after a crash is recognizably the same.
+   */
+  async reportTrades (): Promise<number> {
+    const reports = this.requireReports()
+    if (this.reportRequest === undefined) return 0
+    const fresh = []
+    for (const t of await this.options.ema.transactions()) if (!(await reports.reported.has(t.transactionID))) fresh.push(t)
+    if (fresh.length === 0) return 0
+    fresh.sort((a, b) => Date.parse(a.dtStart) - Date.parse(b.dtStart) || a.transactionID.localeCompare(b.transactionID))
+    const reportID = createHash('sha256').update(fresh.map((t) => t.transactionID).join('\n')).digest('hex').slice(0, 32)
+    const intervals = fresh.map((t) => ({ dtStart: t.dtStart, duration: t.duration, energy: t.side === 'buy' ? t.quantity : `-${t.quantity}`, price: t.price }))
+    const answer = await this.send('EiReport', updateReport(randomUUID(), this.requireVenID(), this.reportRequest, reportID, intervals, new Date().toISOString()))
+    const code = responseCodeOf(answer.message)
+    if (answer.type !== 'oadrUpdatedReport' || code !== '200') throw new Error(`the VTN answered ${answer.type} ${code ?? ''} to the trades report`)
+    await reports.reported.add(fresh.map((t) => t.transactionID))
+    return fresh.length
+  }
+
+  private requireReports (): NonNullable<VenOptions['reports']> {
+    if (this.options.reports === undefined) throw new Error('this VEN was not given reports options')
+    return this.options.reports
   }
 
   /** oadrRequestEvent: the VTN's current events, handled. */

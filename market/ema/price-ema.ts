@@ -128,6 +128,18 @@ export class PriceEma {
 
   constructor (private readonly config: PriceEmaConfig, private readonly lma: LmaClient) {}
 
+  /** The EMA's transactions, as the LMA's ledger has them (eiRequestTransaction). */
+  async transactions (): Promise<Array<{ transactionID: string, dtStart: string, duration: string, side: 'buy' | 'sell', price: string, quantity: string }>> {
+    const answer = await this.lma.call('eiRequestTransaction', 'eiReplyTransaction', {
+      requestID: `${this.config.partyID}-transactions-${Date.now()}`, partyID: this.config.partyID, requestorPartyID: this.config.partyID, marketContext: [this.config.market.marketContext]
+    })
+    if (answer.status !== 200) throw new Error(`the LMA refused eiRequestTransaction: ${answer.payload.eiResponse.responseCode}`)
+    return (answer.payload.eiTransaction ?? []).map((t) => ({
+      transactionID: t.transactionID, dtStart: t.product.dtStart!, duration: t.product.duration!, side: t.product.side,
+      price: t.product.temixPower.price!, quantity: t.product.temixPower.quantity!
+    }))
+  }
+
   handled (eventID: string): HandledEvent | undefined {
     return this.events.get(eventID)
   }
