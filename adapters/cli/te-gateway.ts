@@ -16,7 +16,7 @@ import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { HttpLmaClient } from '../rest/lma-client.js'
-import { OadrVen } from '../openadr/ven.js'
+import { FileReportedStore, OadrVen } from '../openadr/ven.js'
 import { PriceEma } from '../../market/ema/price-ema.js'
 import { startParticipants } from './participants.js'
 import { loadControllers } from '../../market/sc/controllers.js'
@@ -149,19 +149,30 @@ program.command('ema-openadr')
   .option('--import-limit <quantity>', 'what the connection imports per market interval', '0')
   .option('--export-limit <quantity>', 'what the connection exports per market interval', '0')
   .option('--every <seconds>', 'seconds between polls', positive, 10)
-  .action(async (o: { lma: string, vtn: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every: number }) => {
+  .option('--reported <file>', 'report cleared trades to the VTN (oadrUpdateReport), remembering what was reported in this file', env.EMA_REPORTED_FILE)
+  .action(async (o: { lma: string, vtn: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every: number, reported?: string }) => {
     const market = await marketAt(o.lma, o.market)
     const { client, answer: registered } = await HttpLmaClient.register(o.lma, { partyID: o.partyId, partyRole: 'ema', marketContext: [market.marketContext] })
     const ema = new PriceEma({ partyID: o.partyId, lmaPartyID: registered.registrarPartyID ?? 'lma', market, markup: o.markup, markdown: o.markdown, importLimit: o.importLimit, exportLimit: o.exportLimit }, client)
     const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
-    const ven = new OadrVen({ vtnUrl: o.vtn, venName: o.venName, ema, log })
+    const ven = new OadrVen({ vtnUrl: o.vtn, venName: o.venName, ema, log, ...(o.reported !== undefined && { reports: { market, reported: new FileReportedStore(o.reported) } }) })
     await ven.register()
+    if (o.reported !== undefined) log('report request', { request: await ven.registerReports() ?? 'none: the VTN did not ask for the trades report' })
     log('events', { handled: await ven.requestEvents() })
     let running = false
     const timer = setInterval(() => {
       if (running) return
       running = true
-      ven.poll().then((p) => { if (p.handled.length > 0) log('events', { handled: p.handled }) }, (error: unknown) => log('poll failed', { error: String(error) })).finally(() => { running = false })
+      ven.poll()
+        .then(async (p) => {
+          if (p.handled.length > 0) log('events', { handled: p.handled })
+          if (o.reported !== undefined) {
+            const reported = await ven.reportTrades()
+            if (reported > 0) log('trades reported', { transactions: reported })
+          }
+        })
+        .catch((error: unknown) => log('poll failed', { error: String(error) }))
+        .finally(() => { running = false })
     }, o.every * 1000)
     onSignals(async () => { clearInterval(timer) })
   })
