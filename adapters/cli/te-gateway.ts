@@ -157,7 +157,11 @@ program.command('ema-openadr')
     const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
     const ven = new OadrVen({ vtnUrl: o.vtn, venName: o.venName, ema, log, ...(o.reported !== undefined && { reports: { market, reported: new FileReportedStore(o.reported) } }) })
     await ven.register()
-    if (o.reported !== undefined) log('report request', { request: await ven.registerReports() ?? 'none: the VTN did not ask for the trades report' })
+    if (o.reported !== undefined) {
+      // A VTN that takes no reports (or none of ours) leaves the EMA trading, unreported.
+      const request = await ven.registerReports().catch((error: unknown) => { log('report registration failed', { error: String(error) }); return undefined })
+      log('report request', { request: request ?? 'none: the VTN did not ask for the trades report' })
+    }
     log('events', { handled: await ven.requestEvents() })
     let running = false
     const timer = setInterval(() => {
