@@ -70,18 +70,33 @@ export function xmllintAvailable (): boolean {
  */
 export async function validateXmlAnywhere (xml: string, options: { extensions?: boolean, ctsSchemaDir?: string } = {}): Promise<XsdResult> {
   if (process.env.TE_GATEWAY_XMLLINT !== 'wasm' && xmllintAvailable()) return validateXml(xml, options)
-  const { validateXML } = await import('xmllint-wasm')
   const ctsDir = resolve(options.ctsSchemaDir ?? defaultCtsSchemaDir())
   const xsd = join(ctsDir, 'xsd')
   if (!existsSync(join(xsd, 'cts-validation-entry.xsd'))) throw new Error(`CTS schemas not found at ${ctsDir} (set CTS_SCHEMAS_DIR)`)
-  // xmllint-wasm reads files from memory, by name: the CTS set names its imports by bare file names.
-  const files = readdirSync(xsd).filter((f) => f.endsWith('.xsd')).map((fileName) => ({ fileName, contents: readFileSync(join(xsd, fileName), 'utf8') }))
-  let schema = files.find((f) => f.fileName === 'cts-validation-entry.xsd')!
-  if (options.extensions === true) {
-    files.push({ fileName: 'te-gateway-extensions.xsd', contents: readFileSync(EXTENSIONS_XSD, 'utf8') })
-    schema = { fileName: 'te-gateway-entry.xsd', contents: extendedEntryText({ emixTerms: 'emix-terms.xsd', power: 'power.xsd', payloads: 'EiPayloads.xsd', extensions: 'te-gateway-extensions.xsd' }) }
+  const files = xsdFilesOf(xsd)
+  if (options.extensions !== true) return wasmXmllint(xml, files.find((f) => f.fileName === 'cts-validation-entry.xsd')!, files)
+  const entry = { fileName: 'te-gateway-entry.xsd', contents: extendedEntryText({ emixTerms: 'emix-terms.xsd', power: 'power.xsd', payloads: 'EiPayloads.xsd', extensions: 'te-gateway-extensions.xsd' }) }
+  return wasmXmllint(xml, entry, [...files, { fileName: 'te-gateway-extensions.xsd', contents: readFileSync(EXTENSIONS_XSD, 'utf8') }])
+}
+
+interface XsdFile { fileName: string, contents: string }
+
+const xsdFolders = new Map<string, XsdFile[]>()
+
+/** Every .xsd of a folder, read once: xmllint-wasm reads schemas from memory, by bare file name, as the CTS and OpenADR sets import each other. */
+function xsdFilesOf (dir: string): XsdFile[] {
+  let files = xsdFolders.get(dir)
+  if (files === undefined) {
+    files = readdirSync(dir).filter((f) => f.endsWith('.xsd')).map((fileName) => ({ fileName, contents: readFileSync(join(dir, fileName), 'utf8') }))
+    xsdFolders.set(dir, files)
   }
-  const result = await validateXML({ xml: { fileName: 'document.xml', contents: xml }, schema, preload: files.filter((f) => f !== schema) })
+  return files
+}
+
+/** xmllint-wasm's verdict against `entry`, with the files it imports preloaded. */
+async function wasmXmllint (xml: string, entry: XsdFile, files: readonly XsdFile[]): Promise<XsdResult> {
+  const { validateXML } = await import('xmllint-wasm')
+  const result = await validateXML({ xml: { fileName: 'document.xml', contents: xml }, schema: entry, preload: files.filter((f) => f.fileName !== entry.fileName) })
   return { valid: result.valid, errors: result.errors.map((e) => e.rawMessage.replace(/^document\.xml:/, '-:')) }
 }
 
@@ -111,10 +126,6 @@ export async function validateWithXsd (xml: string, entry: string): Promise<XsdR
   const schema = resolve(entry)
   if (!existsSync(schema)) throw new Error(`XSD not found: ${schema}`)
   if (process.env.TE_GATEWAY_XMLLINT !== 'wasm' && xmllintAvailable()) return xmllint(xml, schema)
-  const { validateXML } = await import('xmllint-wasm')
-  const dir = dirname(schema)
-  const files = readdirSync(dir).filter((f) => f.endsWith('.xsd')).map((fileName) => ({ fileName, contents: readFileSync(join(dir, fileName), 'utf8') }))
-  const main = files.find((f) => f.fileName === basename(schema))!
-  const result = await validateXML({ xml: { fileName: 'document.xml', contents: xml }, schema: main, preload: files.filter((f) => f !== main) })
-  return { valid: result.valid, errors: result.errors.map((e) => e.rawMessage.replace(/^document\.xml:/, '-:')) }
+  const files = xsdFilesOf(dirname(schema))
+  return wasmXmllint(xml, files.find((f) => f.fileName === basename(schema))!, files)
 }

@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { XmlElement } from '../../schemas/tree.js'
-import { readOadr, validateOadr } from './envelope.js'
-import { createdEvent, distributeEvent, distributeEventOf, poll, requestEvent, response, wire } from './events.js'
+import { readOadr, validateOadr, writeOadr } from './envelope.js'
+import { createdEvent, distributeEvent, distributeEventOf, poll, requestEvent, response } from './events.js'
 
 const FIXTURES = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/openadr-fixtures')
 const read = (file: string) => readOadr(readFileSync(join(FIXTURES, file), 'utf8'))
@@ -54,7 +54,7 @@ describe('OpenADR 2.0b events', () => {
     }
     for (const [file, message] of Object.entries(built)) {
       expect(normal(message), file).toEqual(normal(read(`openleadr-session/${file}`).message))
-      const xml = wire(message)
+      const xml = writeOadr(message)
       expect((await validateOadr(xml)).errors, file).toEqual([])
       expect(normal(readOadr(xml).message)).toEqual(normal(message))
     }
@@ -73,7 +73,7 @@ describe('OpenADR 2.0b events', () => {
       const { message } = read(`openleadr-session/${file}`)
       const rebuilt = distributeEvent(distributeEventOf(message))
       expect(normal(rebuilt), file).toEqual(normal(message))
-      expect((await validateOadr(wire(rebuilt))).errors).toEqual([])
+      expect((await validateOadr(writeOadr(rebuilt))).errors).toEqual([])
     }
   })
 })

@@ -7,7 +7,6 @@
  */
 import { fail, type XmlElement } from '../../schemas/tree.js'
 import { durationMs } from '../../market/lma/time.js'
-import { writeOadr } from './envelope.js'
 import { child, children, dtStartOf, durationOf, e, eiResponse, isoPlus, maybe, message, optionalText, text } from './tree.js'
 
 export interface OadrInterval {
@@ -207,9 +206,4 @@ export function poll (venID: string): XmlElement {
 /** oadrResponse: an answer with a code (200, or an OpenADR error code such as 452 or 463). */
 export function response (responseCode: string, responseDescription: string, requestID: string, venID?: string): XmlElement {
   return message('oadrResponse', eiResponse(responseCode, responseDescription, requestID), ...(venID === undefined ? [] : [e('ei', 'venID', venID)]))
-}
-
-/** A message ready for the wire. */
-export function wire (el: XmlElement): string {
-  return writeOadr(el)
 }

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
 import { fromTicks } from '../../schemas/decimal.js'
+import { durationMs } from '../../market/lma/time.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { XmlElement } from '../../schemas/tree.js'
@@ -97,7 +98,7 @@ export class OadrVtn {
     if (sorted.length === 0) return undefined
     const intervals = sorted.map((p, i) => ({ uid: String(i), dtStart: p.dtStart, startWritten: true, duration: p.duration, value: p.price }))
     if (known !== undefined && JSON.stringify(known.event.signals[0]?.intervals) === JSON.stringify(intervals) && known.event.eventStatus !== 'cancelled') return known.event
-    const end = Math.max(...sorted.map((p) => Date.parse(p.dtStart) + isoSeconds(p.duration) * 1000))
+    const end = Math.max(...sorted.map((p) => Date.parse(p.dtStart) + durationMs(p.duration)))
     const event: OadrEvent = {
       eventID, modificationNumber: known === undefined ? 0 : known.event.modificationNumber + 1, marketContext,
       createdDateTime: known?.event.createdDateTime ?? now.toISOString(), modificationDateTime: now.toISOString(),
@@ -228,12 +229,6 @@ export class OadrVtn {
   }
 }
 
-function isoSeconds (duration: string): number {
-  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration)
-  if (m === null) throw new Error(`${duration} is not a duration of days, hours, minutes and seconds`)
-  return ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60 + Number(m[4] ?? 0)
-}
-
 /** The VTN's simple-HTTP endpoints: POST {prefix}/EiRegisterParty, /EiEvent, /OadrPoll. */
 export const vtnRoutes: FastifyPluginAsync<{ vtn: OadrVtn }> = async (app, { vtn }) => {
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: MAX_MESSAGE_BYTES }, (_req, body, done) => done(null, body))
@@ -271,7 +266,7 @@ export function publishMarketPrices (vtn: OadrVtn, lma: LocalMarketAgent, now: (
     for (const marketContext of touched) {
       const at = now()
       const points = last.get(marketContext)!
-      for (const [start, p] of points) if (Date.parse(start) + isoSeconds(p.duration) * 1000 <= at.getTime()) points.delete(start)
+      for (const [start, p] of points) if (Date.parse(start) + durationMs(p.duration) <= at.getTime()) points.delete(start)
       vtn.publishPrices(marketContext, [...points.values()], at)
     }
   })

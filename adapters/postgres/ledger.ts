@@ -117,8 +117,6 @@ function columnsOf<T> (rows: readonly T[], ...getters: Array<(row: T, index: num
   return columns
 }
 
-const ticksOf = (ticks: number, scale: number) => fromTicks(ticks, scale)
-
 const PARTS: Part[] = [
   {
     // Rare, and market_contexts is itself an array (unnest would flatten it): one json array.
@@ -158,8 +156,8 @@ const PARTS: Part[] = [
       const scales = tenders.map((t) => scaleOf(t.instrument.marketContext))
       return columnsOf(tenders, (t) => t.tenderID, (t) => t.partyID, (t) => t.requestID, (t) => t.parentTenderID ?? null, (t) => t.book,
         (t) => t.instrument.marketContext, (t) => t.instrument.dtStart, (t) => t.instrument.duration, (t) => t.side,
-        (t, i) => ticksOf(t.priceTicks, scales[i]!.priceScale), (t, i) => ticksOf(t.quantityTicks, scales[i]!.quantityScale),
-        (t, i) => ticksOf(t.filledTicks, scales[i]!.quantityScale), (t, i) => ticksOf(t.canceledTicks, scales[i]!.quantityScale),
+        (t, i) => fromTicks(t.priceTicks, scales[i]!.priceScale), (t, i) => fromTicks(t.quantityTicks, scales[i]!.quantityScale),
+        (t, i) => fromTicks(t.filledTicks, scales[i]!.quantityScale), (t, i) => fromTicks(t.canceledTicks, scales[i]!.quantityScale),
         (t) => t.status, (t) => t.createdAt)
     },
     sql: (arrays) => `
@@ -172,7 +170,7 @@ const PARTS: Part[] = [
     types: ['text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'timestamptz', 'text', 'text', 'numeric', 'numeric', 'timestamptz', 'timestamptz'],
     columns: (batch, scaleOf) => columnsOf(batch.transactions, (t) => t.transactionID, (t) => t.tenderID, (t) => t.partyID, (t) => t.counterPartyID,
       (t) => t.book, (t) => t.matchNumber, (t) => t.instrument.marketContext, (t) => t.instrument.dtStart, (t) => t.instrument.duration, (t) => t.side,
-      (t) => ticksOf(t.priceTicks, scaleOf(t.instrument.marketContext).priceScale), (t) => ticksOf(t.quantityTicks, scaleOf(t.instrument.marketContext).quantityScale),
+      (t) => fromTicks(t.priceTicks, scaleOf(t.instrument.marketContext).priceScale), (t) => fromTicks(t.quantityTicks, scaleOf(t.instrument.marketContext).quantityScale),
       (t) => t.createdAt, (t) => t.acknowledgedAt ?? null),
     sql: (arrays) => `
       INSERT INTO transactions (transaction_id, tender_id, party_id, counter_party_id, book_id, match_number, market_context, dt_start,

@@ -74,6 +74,14 @@ const L_SIDE = 7
  * is reused first (LIFO), and the buffers double when full, so a warm store does not allocate.
  * Order ids are unique per store: the id map holds every resting order of every book in it.
  */
+/** The same records in a buffer twice the size, seen as floats and as ints (a store grows this way). */
+function doubled (floats: Float64Array): { floats: Float64Array, ints: Int32Array } {
+  const buffer = new ArrayBuffer(floats.byteLength * 2)
+  const grown = new Float64Array(buffer)
+  grown.set(floats)
+  return { floats: grown, ints: new Int32Array(buffer) }
+}
+
 export class OrderStore {
   /** Order id -> handle, for every resting order. */
   readonly handles = new Map<string, number>()
@@ -146,12 +154,8 @@ export class OrderStore {
       return h
     }
     if (this.orderTop === this.orderCapacity) {
-      const n = this.orderCapacity * 2
-      const o = new ArrayBuffer(n * O_F * 8)
-      new Float64Array(o).set(this.of)
-      this.of = new Float64Array(o)
-      this.oi = new Int32Array(o)
-      this.orderCapacity = n
+      ({ floats: this.of, ints: this.oi } = doubled(this.of))
+      this.orderCapacity *= 2
     }
     h = this.orderTop++
     this.names.push('')
@@ -170,12 +174,8 @@ export class OrderStore {
     if (l !== NONE) this.levelFree = this.li[L_I * l + L_HEAD]!
     else {
       if (this.levelTop === this.levelCapacity) {
-        const n = this.levelCapacity * 2
-        const b = new ArrayBuffer(n * L_F * 8)
-        new Float64Array(b).set(this.lf)
-        this.lf = new Float64Array(b)
-        this.li = new Int32Array(b)
-        this.levelCapacity = n
+        ({ floats: this.lf, ints: this.li } = doubled(this.lf))
+        this.levelCapacity *= 2
       }
       l = this.levelTop++
     }
