@@ -13,6 +13,7 @@ import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
 import type { EventOutcome, PriceEma, PriceEvent } from '../../market/ema/price-ema.js'
 import { readOadr, writeOadr, type OadrMessage } from './envelope.js'
+import { build, readPayload } from './model.js'
 import { createdEvent, distributeEventOf, poll, requestEvent, type EventResponse, type OadrEvent } from './events.js'
 import { createdPartyRegistrationOf, createPartyRegistration, queryRegistration } from './registration.js'
 import { postTls, type TlsFiles } from './tls.js'
@@ -24,6 +25,8 @@ export interface VenOptions {
   venName: string
   ema: PriceEma
   timeoutMs?: number
+  /** Push: the base URL of this VEN's own endpoints (ven-routes.ts), given to the VTN at registration; pull (polling) when absent. */
+  pushUrl?: string
   /** Mutual TLS: our client certificate and key, and the CA the VTN's certificate must chain to. */
   tls?: TlsFiles
   /** Reporting of cleared trades (oadrUpdateReport): the market, and where reported transactions are remembered. */
@@ -42,7 +45,7 @@ export interface HandledOadrEvent {
 }
 
 /** OpenADR 2.0b application-layer codes the VEN answers with. */
-export const OADR_CODES = { outOfSequence: '450', invalidID: '452', signalNotSupported: '460', deploymentError: '469' } as const
+export const OADR_CODES = { outOfSequence: '450', invalidID: '452', signalNotSupported: '460', reportNotSupported: '461', deploymentError: '469' } as const
 
 const PRICE_SIGNALS = new Set(['ELECTRICITY_PRICE', 'ENERGY_PRICE'])
 
@@ -81,6 +84,8 @@ export class FileReportedStore implements ReportedStore {
   }
 }
 
+const ok = (requestID: string) => ({ responseCode: '200', responseDescription: 'OK', requestID })
+
 export class OadrVen {
   vtnID: string | undefined
   venID: string | undefined
@@ -90,19 +95,44 @@ export class OadrVen {
 
   constructor (private readonly options: VenOptions) {}
 
-  /** oadrQueryRegistration, then oadrCreatePartyRegistration: the VTN gives this VEN its venID. */
+  /**
+   * oadrQueryRegistration, then oadrCreatePartyRegistration: the VTN gives this VEN its venID. A VEN
+   * that is registered already re-registers (with its registrationID and venID, which it keeps).
+   */
   async register (): Promise<void> {
     const requestID = randomUUID()
     const query = createdPartyRegistrationOf(await this.expect('EiRegisterParty', queryRegistration(requestID), 'oadrCreatedPartyRegistration'))
+    if (this.vtnID !== undefined && query.vtnID !== this.vtnID) throw new Error(`the VTN answers as ${query.vtnID}, not ${this.vtnID} as before`)
     this.vtnID = query.vtnID
-    const created = createdPartyRegistrationOf(await this.expect('EiRegisterParty', createPartyRegistration({ requestID, venName: this.options.venName }), 'oadrCreatedPartyRegistration'))
+    const renewing = this.venID !== undefined && this.registrationID !== undefined ? { venID: this.venID, registrationID: this.registrationID } : {}
+    const created = createdPartyRegistrationOf(await this.expect('EiRegisterParty', createPartyRegistration({ requestID, venName: this.options.venName, ...renewing, ...(this.options.pushUrl !== undefined && { transportAddress: this.options.pushUrl }) }), 'oadrCreatedPartyRegistration'))
     if (created.responseCode !== '200' || created.venID === undefined || created.registrationID === undefined) {
       throw new Error(`the VTN refused the registration: ${created.responseCode} ${created.responseDescription ?? ''}`)
     }
     if (created.vtnID !== this.vtnID) throw new Error(`the VTN answered as ${created.vtnID}, then as ${this.vtnID}`)
     this.venID = created.venID
     this.registrationID = created.registrationID
-    this.options.log?.('registered', { vtnID: this.vtnID, venID: this.venID, registrationID: this.registrationID })
+    this.options.log?.(renewing.venID === undefined ? 'registered' : 're-registered', { vtnID: this.vtnID, venID: this.venID, registrationID: this.registrationID })
+  }
+
+  /** oadrCancelPartyRegistration: ends this VEN's registration (the VTN confirms; the ids are forgotten). */
+  async cancelRegistration (): Promise<void> {
+    const answer = await this.send('EiRegisterParty', build('oadrCancelPartyRegistration', { requestID: randomUUID(), registrationID: this.requireRegistrationID(), venID: this.requireVenID() }))
+    const code = responseCodeOf(answer.message)
+    if (answer.type !== 'oadrCanceledPartyRegistration' || code !== '200') throw new Error(`the VTN answered ${answer.type} ${code ?? ''} to the cancellation`)
+    this.forgetRegistration()
+  }
+
+  private forgetRegistration (): void {
+    this.options.log?.('registration ended', { venID: this.venID })
+    this.venID = undefined
+    this.registrationID = undefined
+    this.reportRequest = undefined
+  }
+
+  private requireRegistrationID (): string {
+    if (this.registrationID === undefined) throw new Error('the VEN is not registered')
+    return this.registrationID
   }
 
   /** oadrRegisterReport: describes the trades report; the VTN's request for it is confirmed (oadrCreatedReport). */
@@ -147,12 +177,66 @@ export class OadrVen {
     return answer.type === 'oadrDistributeEvent' ? this.onDistributeEvent(answer.message) : []
   }
 
-  /** oadrPoll: whatever the VTN has for this VEN; events are handled, other messages returned by type. */
+  /** oadrPoll: whatever the VTN has for this VEN, handled (see onVtnMessage); events come back as handled. */
   async poll (): Promise<{ type: string, handled: HandledOadrEvent[] }> {
     const answer = await this.send('OadrPoll', poll(this.requireVenID()))
-    if (answer.type === 'oadrDistributeEvent') return { type: answer.type, handled: await this.onDistributeEvent(answer.message) }
-    if (answer.type === 'oadrRequestReregistration') await this.register()
-    return { type: answer.type, handled: [] }
+    return { type: answer.type, handled: await this.onVtnMessage(answer) }
+  }
+
+  /**
+   * A message from the VTN, in answer to a poll or pushed to us, handled:
+   *   - events become tenders, opted in or out (oadrCreatedEvent goes to the VTN);
+   *   - a request to re-register re-registers, and registers the reports again;
+   *   - a cancellation of the registration is confirmed, and the ids forgotten;
+   *   - a report request for our trades report is confirmed, a cancellation of it too;
+   *   - the VTN's own report metadata is acknowledged, asking for nothing.
+   * Returns the events handled.
+   */
+  async onVtnMessage (received: OadrMessage): Promise<HandledOadrEvent[]> {
+    const payload = readPayload(received)
+    switch (payload.type) {
+      case 'oadrDistributeEvent':
+        return await this.onDistributeEvent(received.message)
+      case 'oadrRequestReregistration':
+        await this.register()
+        if (this.options.reports !== undefined) await this.registerReports()
+        return []
+      case 'oadrCancelPartyRegistration': {
+        const m = payload.message
+        const ours = m.registrationID === this.registrationID
+        await this.send('EiRegisterParty', build('oadrCanceledPartyRegistration', {
+          eiResponse: ours ? ok(m.requestID) : { responseCode: OADR_CODES.invalidID, responseDescription: `not our registration: ${m.registrationID}`, requestID: m.requestID },
+          registrationID: m.registrationID, venID: this.requireVenID()
+        }))
+        if (ours) this.forgetRegistration()
+        return []
+      }
+      case 'oadrCreateReport': {
+        const m = payload.message
+        const specifier = `${this.requireVenID()}-trades`
+        const ours = m.oadrReportRequest.find((r) => r.reportSpecifier.reportSpecifierID === specifier)
+        if (ours !== undefined && this.options.reports !== undefined) this.reportRequest = { reportRequestID: ours.reportRequestID, reportSpecifierID: specifier }
+        const unknown = m.oadrReportRequest.filter((r) => r !== ours || this.options.reports === undefined).map((r) => r.reportSpecifier.reportSpecifierID)
+        await this.send('EiReport', build('oadrCreatedReport', {
+          eiResponse: unknown.length === 0 ? ok(m.requestID) : { responseCode: OADR_CODES.reportNotSupported, responseDescription: `no report ${unknown.join(', ')}`, requestID: m.requestID },
+          oadrPendingReports: this.reportRequest === undefined ? [] : [this.reportRequest.reportRequestID], venID: this.requireVenID()
+        }))
+        return []
+      }
+      case 'oadrCancelReport': {
+        const m = payload.message
+        if (this.reportRequest !== undefined && m.reportRequestID.includes(this.reportRequest.reportRequestID)) this.reportRequest = undefined
+        await this.send('EiReport', build('oadrCanceledReport', {
+          eiResponse: ok(m.requestID), oadrPendingReports: this.reportRequest === undefined ? [] : [this.reportRequest.reportRequestID], venID: this.requireVenID()
+        }))
+        return []
+      }
+      case 'oadrRegisterReport':
+        await this.send('EiReport', build('oadrRegisteredReport', { eiResponse: ok(payload.message.requestID), oadrReportRequest: [], venID: this.requireVenID() }))
+        return []
+      default:
+        return []
+    }
   }
 
   private async onDistributeEvent (message: XmlElement): Promise<HandledOadrEvent[]> {

@@ -1,23 +1,32 @@
 /**
  * The local market as an OpenADR 2.0b VTN for downstream VENs (DER devices that do not speak
- * CTS): it registers them and publishes the market's prices per interval as ELECTRICITY_PRICE
- * events, which VENs fetch with oadrRequestEvent or oadrPoll (simple HTTP, pull). Their opt
- * responses are recorded.
+ * CTS), over simple HTTP, pull. It does five things:
+ *   - registers VENs, and can ask one to re-register or cancel it;
+ *   - publishes the market's prices per interval as ELECTRICITY_PRICE events, which VENs fetch
+ *     with oadrRequestEvent or oadrPoll;
+ *   - records their opt responses and opt schedules;
+ *   - asks for every report a VEN registers;
+ *   - records each report once (by the VEN's eiReportID).
  *
- * Bad input changes nothing. Malformed or schema-invalid XML gets HTTP 400 and a short reason in
- * plain text, as OpenADR peers answer it. A valid message from a VEN that is not registered gets
- * an oadrResponse with 452 (invalid ID).
+ * Bad input changes nothing:
+ *   - malformed or schema-invalid XML gets HTTP 400 with a short reason in plain text, as OpenADR
+ *     peers answer it;
+ *   - a valid message that is wrong gets an OpenADR code: 452 for an unknown VEN, event, opt or
+ *     report request; 450 for a stale modification number; 454 for data that does not fit what
+ *     was asked; 459 for a registration outside the 2.0b simple-HTTP profile; 463 for a
+ *     certificate that is not the VEN's.
+ * What a message changes is written to the store before its answer leaves.
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { fromTicks } from '../../schemas/decimal.js'
 import { durationMs } from '../../market/lma/time.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { XmlElement } from '../../schemas/tree.js'
 import { MAX_MESSAGE_BYTES, OadrInputError, readOadr, validateOadr, writeOadr } from './envelope.js'
 import { distributeEvent, response, type OadrEvent } from './events.js'
-import { child, children, e, eiResponse, message, optionalText, text } from './tree.js'
+import { build, readPayload, type OadrMessageValue, type OadrReport } from './model.js'
 import { fingerprintOf } from './tls.js'
 
 export interface VtnOptions {
@@ -27,16 +36,28 @@ export interface VtnOptions {
   pollFreq?: string
   /** Check every received message against oadr_20b.xsd (default true). */
   validate?: boolean
-  /** Where VENs and opt responses are kept (adapters/postgres/openadr-store.ts); default: memory only. */
+  /** Where the VTN's records are kept (adapters/postgres/openadr-store.ts); default: memory only. */
   store?: VtnStore
 }
 
 /** The VTN's records: written before the VEN gets its answer, read back at start. */
 export interface VtnStore {
-  load: () => Promise<VenRegistration[]>
+  load: () => Promise<VtnRecords>
   registered: (ven: VenRegistration) => Promise<void>
   canceled: (venID: string, at: string) => Promise<void>
   optResponses: (responses: readonly OptResponse[]) => Promise<void>
+  reportRequests: (requests: readonly ReportRequestRecord[]) => Promise<void>
+  report: (report: ReceivedReport) => Promise<void>
+  opt: (opt: OptRecord) => Promise<void>
+  optCanceled: (optID: string, at: string) => Promise<void>
+}
+
+export interface VtnRecords {
+  vens: VenRegistration[]
+  reportRequests: ReportRequestRecord[]
+  /** `${venID} ${eiReportID}` of every report received (ReceivedReport's eiReportID). */
+  reportKeys: string[]
+  opts: OptRecord[]
 }
 
 export interface VenRegistration {
@@ -57,6 +78,33 @@ export interface OptResponse {
   at: string
 }
 
+/** A report the VTN asked a VEN for, with the data points (rIDs) it may carry. */
+export interface ReportRequestRecord {
+  reportRequestID: string
+  venID: string
+  reportSpecifierID: string
+  reportName?: string
+  rIDs: string[]
+  at: string
+}
+
+export interface ReceivedReport {
+  venID: string
+  /** The report's eiReportID, or `sha256:` and a hash of the report when the VEN left it empty. */
+  eiReportID: string
+  reportRequestID: string
+  report: OadrReport
+  at: string
+}
+
+export interface OptRecord {
+  optID: string
+  venID: string
+  opt: OadrMessageValue<'oadrCreateOpt'>
+  at: string
+  canceledAt?: string
+}
+
 export interface PricePoint {
   dtStart: string
   duration: string
@@ -70,24 +118,45 @@ interface PublishedEvent {
   deliveredTo: Set<string>
 }
 
+/** The simple-HTTP services and the messages each takes. */
+export const VTN_SERVICES = {
+  EiRegisterParty: ['oadrQueryRegistration', 'oadrCreatePartyRegistration', 'oadrCancelPartyRegistration', 'oadrCanceledPartyRegistration'],
+  EiEvent: ['oadrRequestEvent', 'oadrCreatedEvent'],
+  EiReport: ['oadrRegisterReport', 'oadrCreatedReport', 'oadrUpdateReport', 'oadrCanceledReport', 'oadrRegisteredReport'],
+  EiOpt: ['oadrCreateOpt', 'oadrCancelOpt'],
+  OadrPoll: ['oadrPoll']
+} as const
+export type VtnService = keyof typeof VTN_SERVICES
+
+type Answer = { element: XmlElement, writes: Array<() => Promise<void>> }
+
 export class OadrVtn {
   readonly vtnID: string
   readonly vens = new Map<string, VenRegistration>()
   readonly optResponses: OptResponse[] = []
+  readonly reportRequests = new Map<string, ReportRequestRecord>()
+  readonly reports: ReceivedReport[] = []
+  readonly opts = new Map<string, OptRecord>()
+  private readonly reportKeys = new Set<string>()
   private readonly events = new Map<string, PublishedEvent>()
-  /** Who sent the message being answered (set per message: answer() runs synchronously). */
-  private peer: { fingerprint?: string } = {}
-  /** What answer() changed, to be in the store before the answer leaves. */
-  private writes: Array<() => Promise<void>> = []
+  /** Messages for a VEN's next poll (re-registration or cancellation requests), oldest first. */
+  private readonly queued = new Map<string, XmlElement[]>()
+  /** The VEN a cancellation was asked of, until it confirms. */
+  private readonly canceling = new Set<string>()
 
   constructor (private readonly options: VtnOptions = {}) {
     this.vtnID = options.vtnID ?? 'TE-GATEWAY-VTN'
     if (this.vtnID === this.vtnID.toLowerCase()) throw new Error(`VTN ID ${this.vtnID} needs an upper-case letter (a well-known VEN opts out of every event otherwise)`)
   }
 
-  /** Reads the VENs registered before a restart from the store. */
+  /** Reads what was recorded before a restart from the store. */
   async load (): Promise<void> {
-    for (const ven of await this.options.store?.load() ?? []) this.vens.set(ven.venID, ven)
+    const records = await this.options.store?.load()
+    if (records === undefined) return
+    for (const ven of records.vens) this.vens.set(ven.venID, ven)
+    for (const r of records.reportRequests) this.reportRequests.set(r.reportRequestID, r)
+    for (const key of records.reportKeys) this.reportKeys.add(key)
+    for (const o of records.opts) this.opts.set(o.optID, o)
   }
 
   /** Publishes a market's prices as its ELECTRICITY_PRICE event: created, or modified (modificationNumber + 1) when they changed. */
@@ -119,101 +188,252 @@ export class OadrVtn {
     this.events.set(event.eventID, { event, deliveredTo: new Set() })
   }
 
-  /** Answers one received message; `status` 200 with an OpenADR answer, or 400 with a reason. */
-  async handle (service: 'EiRegisterParty' | 'EiEvent' | 'OadrPoll', body: string, peer: { fingerprint?: string } = {}): Promise<{ status: number, body: string, contentType: string }> {
-    let received
+  /** Asks a VEN to register again (oadrRequestReregistration on its next poll); it keeps its venID. */
+  requestReregistration (venID: string): void {
+    if (!this.vens.has(venID)) throw new Error(`unknown VEN ${venID}`)
+    this.queue(venID, build('oadrRequestReregistration', { venID }))
+  }
+
+  /** Cancels a VEN's registration (oadrCancelPartyRegistration on its next poll); it ends when the VEN confirms. */
+  cancelRegistration (venID: string): void {
+    const ven = this.vens.get(venID)
+    if (ven === undefined) throw new Error(`unknown VEN ${venID}`)
+    this.canceling.add(venID)
+    this.queue(venID, build('oadrCancelPartyRegistration', { requestID: randomUUID(), registrationID: ven.registrationID, venID }))
+  }
+
+  private queue (venID: string, message: XmlElement): void {
+    this.queued.set(venID, [...this.queued.get(venID) ?? [], message])
+  }
+
+  /** Answers one received message: status 200 with an OpenADR answer, or 400/413 with a reason. */
+  async handle (service: VtnService, body: string, peer: { fingerprint?: string } = {}): Promise<{ status: number, body: string, contentType: string }> {
+    let payload
     try {
-      received = readOadr(body)
+      const received = readOadr(body)
       if (this.options.validate !== false) {
         const verdict = await validateOadr(body)
         if (!verdict.valid) throw new OadrInputError(400, `not valid against oadr_20b.xsd: ${verdict.errors[0] ?? 'invalid'}`)
       }
+      payload = readPayload(received)
     } catch (error) {
       if (error instanceof OadrInputError) return { status: error.status, body: error.message, contentType: 'text/plain' }
+      if ((error as Error).name === 'CtsValidationError') return { status: 400, body: (error as Error).message, contentType: 'text/plain' }
       throw error
     }
-    this.peer = peer
-    this.writes = []
-    const answer = this.answer(service, received.type, received.message)
-    const writes = this.writes
-    this.writes = []
-    for (const write of writes) await write()
-    return { status: 200, body: writeOadr(answer), contentType: 'application/xml' }
+    const taken = VTN_SERVICES[service] as readonly string[]
+    const answer: Answer = taken.includes(payload.type)
+      ? this.answer(payload, peer)
+      : { element: response('453', `${payload.type} is not taken at ${service}`, requestIDOf(payload.message)), writes: [] }
+    for (const write of answer.writes) await write()
+    return { status: 200, body: writeOadr(answer.element), contentType: 'application/xml' }
   }
 
-  private answer (service: string, type: string, m: XmlElement): XmlElement {
-    const path = `/oadr:${type}`
-    if (service === 'EiRegisterParty' && type === 'oadrQueryRegistration') return this.createdRegistration(text(m, 'pyld', 'requestID', path))
-    if (service === 'EiRegisterParty' && type === 'oadrCreatePartyRegistration') {
-      const requestID = text(m, 'pyld', 'requestID', path)
-      const known = optionalText(m, 'ei', 'venID')
-      const existing = known === undefined ? undefined : this.vens.get(known)
-      if (existing !== undefined && !this.mayActAs(existing)) return response('463', `not authorized to act as ${existing.venID}`, requestID, existing.venID)
-      const ven: VenRegistration = existing ?? {
-        venID: `VEN-${randomUUID().slice(0, 8)}`, registrationID: randomUUID(), venName: text(m, 'oadr', 'oadrVenName', path), registeredAt: new Date().toISOString(),
-        ...(this.peer.fingerprint !== undefined && { fingerprint: this.peer.fingerprint })
-      }
-      this.vens.set(ven.venID, ven)
-      const store = this.options.store
-      if (store !== undefined && existing === undefined) this.writes.push(() => store.registered(ven))
-      return this.createdRegistration(requestID, ven)
+  /** The answer to a message, and what it changes (applied in memory here; `writes` put it in the store). */
+  private answer (payload: ReturnType<typeof readPayload>, peer: { fingerprint?: string }): Answer {
+    const writes: Array<() => Promise<void>> = []
+    const store = this.options.store
+    const done = (element: XmlElement): Answer => ({ element, writes })
+    const refuse = (venID: string | undefined, requestID: string): XmlElement | undefined => {
+      const ven = venID === undefined ? undefined : this.vens.get(venID)
+      if (ven === undefined) return response('452', `unknown venID ${venID ?? ''}`, requestID, venID)
+      if (!mayActAs(ven, peer)) return response('463', `not authorized to act as ${ven.venID}`, requestID, ven.venID)
+      return undefined
     }
-    if (service === 'EiRegisterParty' && type === 'oadrCancelPartyRegistration') {
-      const requestID = text(m, 'pyld', 'requestID', path)
-      const venID = optionalText(m, 'ei', 'venID') ?? ''
-      const refused = this.refuse(venID, requestID)
-      if (refused !== undefined) return refused
-      const ven = this.vens.get(venID)!
-      this.vens.delete(venID)
-      const store = this.options.store
-      if (store !== undefined) this.writes.push(() => store.canceled(venID, new Date().toISOString()))
-      return message('oadrCanceledPartyRegistration', eiResponse('200', 'OK', requestID), e('ei', 'registrationID', ven.registrationID), e('ei', 'venID', venID))
-    }
-    if (service === 'EiEvent' && type === 'oadrRequestEvent') {
-      const request = child(m, 'pyld', 'eiRequestEvent', path)
-      const requestID = text(request, 'pyld', 'requestID', `${path}/pyld:eiRequestEvent`)
-      const venID = text(request, 'ei', 'venID', `${path}/pyld:eiRequestEvent`)
-      const refused = this.refuse(venID, requestID)
-      if (refused !== undefined) return refused
-      return this.distribute(venID, [...this.events.values()], { responseCode: '200', responseDescription: 'OK', requestID })
-    }
-    if (service === 'EiEvent' && type === 'oadrCreatedEvent') {
-      const created = child(m, 'pyld', 'eiCreatedEvent', path)
-      const venID = text(created, 'ei', 'venID', `${path}/pyld:eiCreatedEvent`)
-      const refused = this.refuse(venID, '')
-      if (refused !== undefined) return refused
-      const received = children(child(created, 'ei', 'eventResponses', `${path}/pyld:eiCreatedEvent`), 'ei', 'eventResponse').map((r) => {
-        const q = child(r, 'ei', 'qualifiedEventID', `${path}/ei:eventResponse`)
-        return {
-          venID, eventID: text(q, 'ei', 'eventID', path), modificationNumber: Number(text(q, 'ei', 'modificationNumber', path)),
-          optType: text(r, 'ei', 'optType', path), responseCode: text(r, 'ei', 'responseCode', path), at: new Date().toISOString()
+    const now = new Date().toISOString()
+
+    switch (payload.type) {
+      case 'oadrQueryRegistration':
+        return done(this.createdRegistration(payload.message.requestID))
+
+      case 'oadrCreatePartyRegistration': {
+        const m = payload.message
+        const outside = m.oadrProfileName !== '2.0b' ? `profile ${m.oadrProfileName}`
+          : m.oadrTransportName !== 'simpleHttp' ? `transport ${m.oadrTransportName}`
+            : m.oadrXmlSignature ? 'XML signatures'
+              : m.oadrHttpPullModel === false ? 'push (this VTN serves pull)' : undefined
+        if (outside !== undefined) return done(response('459', `${outside} is not supported: OpenADR 2.0b simple HTTP, pull, without XML signatures`, m.requestID, m.venID))
+        if (m.venID !== undefined || m.registrationID !== undefined) {
+          // A re-registration names the registration it renews.
+          const existing = m.venID === undefined ? undefined : this.vens.get(m.venID)
+          if (existing === undefined || (m.registrationID !== undefined && m.registrationID !== existing.registrationID)) {
+            return done(response('452', `no registration ${m.registrationID ?? ''} of VEN ${m.venID ?? ''}`, m.requestID, m.venID))
+          }
+          if (!mayActAs(existing, peer)) return done(response('463', `not authorized to act as ${existing.venID}`, m.requestID, existing.venID))
+          if (m.oadrVenName !== undefined && m.oadrVenName !== existing.venName) {
+            const renamed = { ...existing, venName: m.oadrVenName }
+            this.vens.set(renamed.venID, renamed)
+            if (store !== undefined) writes.push(() => store.registered(renamed))
+          }
+          return done(this.createdRegistration(m.requestID, this.vens.get(existing.venID)))
         }
-      })
-      this.optResponses.push(...received)
-      const store = this.options.store
-      if (store !== undefined) this.writes.push(() => store.optResponses(received))
-      return response('200', 'OK', '', venID)
+        const ven: VenRegistration = {
+          venID: `VEN-${randomUUID().slice(0, 8)}`, registrationID: randomUUID(), venName: m.oadrVenName ?? 'unnamed', registeredAt: now,
+          ...(peer.fingerprint !== undefined && { fingerprint: peer.fingerprint })
+        }
+        this.vens.set(ven.venID, ven)
+        if (store !== undefined) writes.push(() => store.registered(ven))
+        return done(this.createdRegistration(m.requestID, ven))
+      }
+
+      case 'oadrCancelPartyRegistration': {
+        const m = payload.message
+        const refused = refuse(m.venID, m.requestID)
+        if (refused !== undefined) return done(refused)
+        const ven = this.vens.get(m.venID!)!
+        if (m.registrationID !== ven.registrationID) return done(response('452', `no registration ${m.registrationID} of VEN ${ven.venID}`, m.requestID, ven.venID))
+        this.forget(ven.venID, now, writes)
+        return done(build('oadrCanceledPartyRegistration', { eiResponse: ok(m.requestID), registrationID: ven.registrationID, venID: ven.venID }))
+      }
+
+      case 'oadrCanceledPartyRegistration': {
+        // The VEN confirms a cancellation this VTN asked for.
+        const m = payload.message
+        const refused = refuse(m.venID, m.eiResponse.requestID)
+        if (refused !== undefined) return done(refused)
+        if (!this.canceling.has(m.venID!)) return done(response('452', `no cancellation was asked of ${m.venID!}`, m.eiResponse.requestID, m.venID))
+        this.forget(m.venID!, now, writes)
+        return done(response('200', 'OK', m.eiResponse.requestID, m.venID))
+      }
+
+      case 'oadrRequestEvent': {
+        const { requestID, venID, replyLimit } = payload.message.eiRequestEvent
+        const refused = refuse(venID, requestID)
+        if (refused !== undefined) return done(refused)
+        const events = [...this.events.values()].slice(0, replyLimit ?? Number.MAX_SAFE_INTEGER)
+        return done(this.distribute(venID, events, { responseCode: '200', responseDescription: 'OK', requestID }))
+      }
+
+      case 'oadrCreatedEvent': {
+        const { eiResponse: answer, eventResponses = [], venID } = payload.message.eiCreatedEvent
+        const refused = refuse(venID, answer.requestID)
+        if (refused !== undefined) return done(refused)
+        for (const r of eventResponses) {
+          const { eventID, modificationNumber } = r.qualifiedEventID
+          const published = this.events.get(eventID)
+          if (published === undefined) return done(response('452', `unknown event ${eventID}`, answer.requestID, venID))
+          if (modificationNumber !== published.event.modificationNumber) {
+            return done(response('450', `event ${eventID} is at modification ${published.event.modificationNumber}, not ${modificationNumber}`, answer.requestID, venID))
+          }
+        }
+        const received = eventResponses.map((r) => ({ venID, eventID: r.qualifiedEventID.eventID, modificationNumber: r.qualifiedEventID.modificationNumber, optType: r.optType, responseCode: r.responseCode, at: now }))
+        this.optResponses.push(...received)
+        if (store !== undefined && received.length > 0) writes.push(() => store.optResponses(received))
+        return done(response('200', 'OK', answer.requestID, venID))
+      }
+
+      case 'oadrCreateOpt': {
+        const m = payload.message
+        const refused = refuse(m.venID, m.requestID)
+        if (refused !== undefined) return done(refused)
+        const known = this.opts.get(m.optID)
+        if (known !== undefined && known.venID !== m.venID) return done(response('452', `opt ${m.optID} is another VEN's`, m.requestID, m.venID))
+        if (m.qualifiedEventID !== undefined && !this.events.has(m.qualifiedEventID.eventID)) return done(response('452', `unknown event ${m.qualifiedEventID.eventID}`, m.requestID, m.venID))
+        const opt: OptRecord = { optID: m.optID, venID: m.venID, opt: m, at: now }
+        this.opts.set(opt.optID, opt)
+        if (store !== undefined) writes.push(() => store.opt(opt))
+        return done(build('oadrCreatedOpt', { eiResponse: ok(m.requestID), optID: m.optID }))
+      }
+
+      case 'oadrCancelOpt': {
+        const m = payload.message
+        const refused = refuse(m.venID, m.requestID)
+        if (refused !== undefined) return done(refused)
+        const known = this.opts.get(m.optID)
+        if (known === undefined || known.venID !== m.venID || known.canceledAt !== undefined) return done(response('452', `no opt ${m.optID} of VEN ${m.venID}`, m.requestID, m.venID))
+        known.canceledAt = now
+        if (store !== undefined) writes.push(() => store.optCanceled(m.optID, now))
+        return done(build('oadrCanceledOpt', { eiResponse: ok(m.requestID), optID: m.optID }))
+      }
+
+      case 'oadrRegisterReport': {
+        const m = payload.message
+        const refused = refuse(m.venID, m.requestID)
+        if (refused !== undefined) return done(refused)
+        const venID = m.venID!
+        // Every report the VEN offers, asked for at its own sampling period; METADATA reports describe, they are not data.
+        const requests: ReportRequestRecord[] = m.oadrReport.filter((r) => r.oadrReportDescription.length > 0).map((r) => ({
+          reportRequestID: `${venID}-${r.reportSpecifierID}`, venID, reportSpecifierID: r.reportSpecifierID,
+          ...(r.reportName !== undefined && { reportName: r.reportName.replace(/^(x-)?METADATA_/, '$1') }),
+          rIDs: r.oadrReportDescription.map((d) => d.rID), at: now
+        }))
+        for (const r of requests) this.reportRequests.set(r.reportRequestID, r)
+        if (store !== undefined && requests.length > 0) writes.push(() => store.reportRequests(requests))
+        return done(build('oadrRegisteredReport', {
+          eiResponse: ok(m.requestID),
+          oadrReportRequest: m.oadrReport.filter((r) => r.oadrReportDescription.length > 0).map((r) => {
+            const period = r.oadrReportDescription[0]?.oadrSamplingRate?.oadrMinPeriod ?? r.duration ?? 'PT0S'
+            return {
+              reportRequestID: `${venID}-${r.reportSpecifierID}`,
+              reportSpecifier: {
+                reportSpecifierID: r.reportSpecifierID, granularity: period, reportBackDuration: period,
+                specifierPayload: r.oadrReportDescription.map((d) => ({ rID: d.rID, readingType: d.readingType }))
+              }
+            }
+          }),
+          venID
+        }))
+      }
+
+      case 'oadrCreatedReport':
+      case 'oadrCanceledReport':
+      case 'oadrRegisteredReport': {
+        const m = payload.message
+        const refused = refuse(m.venID, m.eiResponse.requestID)
+        return done(refused ?? response('200', 'OK', m.eiResponse.requestID, m.venID))
+      }
+
+      case 'oadrUpdateReport': {
+        const m = payload.message
+        const refused = refuse(m.venID, m.requestID)
+        if (refused !== undefined) return done(refused)
+        const venID = m.venID!
+        const fresh: ReceivedReport[] = []
+        for (const r of m.oadrReport) {
+          const request = this.reportRequests.get(r.reportRequestID)
+          if (request === undefined || request.venID !== venID) return done(response('452', `no report request ${r.reportRequestID} of VEN ${venID}`, m.requestID, venID))
+          const stray = (r.intervals ?? []).flatMap((i) => i.payloads).map((p) => ('report' in p ? p.report.rID : undefined)).find((rID) => rID === undefined || !request.rIDs.includes(rID))
+          if (stray !== undefined || (r.intervals ?? []).some((i) => i.payloads.some((p) => !('report' in p)))) {
+            return done(response('454', `report ${r.eiReportID} carries data point ${stray ?? '(not a report payload)'}, which was not asked for`, m.requestID, venID))
+          }
+          // A report is known by its eiReportID; a VEN that leaves it empty (a well-known one does) by its content.
+          const eiReportID = r.eiReportID !== undefined && r.eiReportID !== '' ? r.eiReportID : `sha256:${createHash('sha256').update(JSON.stringify(r)).digest('hex')}`
+          if (this.reportKeys.has(`${venID} ${eiReportID}`) || fresh.some((f) => f.eiReportID === eiReportID)) continue
+          fresh.push({ venID, eiReportID, reportRequestID: r.reportRequestID, report: r, at: now })
+        }
+        for (const r of fresh) {
+          this.reportKeys.add(`${venID} ${r.eiReportID}`)
+          this.reports.push(r)
+          if (store !== undefined) writes.push(() => store.report(r))
+        }
+        return done(build('oadrUpdatedReport', { eiResponse: ok(m.requestID), venID }))
+      }
+
+      case 'oadrPoll': {
+        const { venID } = payload.message
+        const refused = refuse(venID, '')
+        if (refused !== undefined) return done(refused)
+        const queued = this.queued.get(venID)
+        if (queued !== undefined && queued.length > 0) {
+          const next = queued.shift()!
+          return done(next)
+        }
+        const fresh = [...this.events.values()].filter((p) => !p.deliveredTo.has(venID))
+        return done(fresh.length === 0 ? response('200', 'OK', '', venID) : this.distribute(venID, fresh))
+      }
+
+      default:
+        return done(response('453', `${payload.type} is not taken by this VTN`, requestIDOf(payload.message)))
     }
-    if (service === 'OadrPoll' && type === 'oadrPoll') {
-      const venID = text(m, 'ei', 'venID', path)
-      const refused = this.refuse(venID, '')
-      if (refused !== undefined) return refused
-      const fresh = [...this.events.values()].filter((p) => !p.deliveredTo.has(venID))
-      return fresh.length === 0 ? response('200', 'OK', '', venID) : this.distribute(venID, fresh)
-    }
-    return response('453', `${type} is not taken at ${service}`, '')
   }
 
-  /** 452 for a VEN that is not registered; 463 for a certificate that is not the one it registered with. */
-  private refuse (venID: string, requestID: string): XmlElement | undefined {
-    const ven = this.vens.get(venID)
-    if (ven === undefined) return response('452', `unknown venID ${venID}`, requestID, venID)
-    if (!this.mayActAs(ven)) return response('463', `not authorized to act as ${venID}`, requestID, venID)
-    return undefined
-  }
-
-  private mayActAs (ven: VenRegistration): boolean {
-    return ven.fingerprint === undefined || ven.fingerprint === this.peer.fingerprint
+  /** Ends a VEN's registration: it is unknown from now on, and its record is marked canceled. */
+  private forget (venID: string, at: string, writes: Array<() => Promise<void>>): void {
+    this.vens.delete(venID)
+    this.canceling.delete(venID)
+    this.queued.delete(venID)
+    const store = this.options.store
+    if (store !== undefined) writes.push(() => store.canceled(venID, at))
   }
 
   private distribute (venID: string, published: PublishedEvent[], answer?: { responseCode: string, responseDescription: string, requestID: string }): XmlElement {
@@ -222,17 +442,31 @@ export class OadrVtn {
   }
 
   private createdRegistration (requestID: string, ven?: VenRegistration): XmlElement {
-    return message('oadrCreatedPartyRegistration',
-      eiResponse('200', 'OK', requestID), e('ei', 'registrationID', ven?.registrationID ?? ''), e('ei', 'venID', ven?.venID ?? ''), e('ei', 'vtnID', this.vtnID),
-      e('oadr', 'oadrProfiles', e('oadr', 'oadrProfile', e('oadr', 'oadrProfileName', '2.0b'), e('oadr', 'oadrTransports', e('oadr', 'oadrTransport', e('oadr', 'oadrTransportName', 'simpleHttp'))))),
-      e('oadr', 'oadrRequestedOadrPollFreq', e('xcal', 'duration', this.options.pollFreq ?? 'PT10S')))
+    return build('oadrCreatedPartyRegistration', {
+      eiResponse: ok(requestID), registrationID: ven?.registrationID ?? '', venID: ven?.venID ?? '', vtnID: this.vtnID,
+      oadrProfiles: [{ oadrProfileName: '2.0b', oadrTransports: ['simpleHttp'] }],
+      oadrRequestedOadrPollFreq: this.options.pollFreq ?? 'PT10S'
+    })
   }
 }
 
-/** The VTN's simple-HTTP endpoints: POST {prefix}/EiRegisterParty, /EiEvent, /OadrPoll. */
+function ok (requestID: string) {
+  return { responseCode: '200', responseDescription: 'OK', requestID }
+}
+
+function mayActAs (ven: VenRegistration, peer: { fingerprint?: string }): boolean {
+  return ven.fingerprint === undefined || ven.fingerprint === peer.fingerprint
+}
+
+function requestIDOf (message: object): string {
+  const m = message as { requestID?: string, eiResponse?: { requestID: string } }
+  return m.requestID ?? m.eiResponse?.requestID ?? ''
+}
+
+/** The VTN's simple-HTTP endpoints: POST {prefix}/EiRegisterParty, /EiEvent, /EiReport, /EiOpt, /OadrPoll. */
 export const vtnRoutes: FastifyPluginAsync<{ vtn: OadrVtn }> = async (app, { vtn }) => {
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: MAX_MESSAGE_BYTES }, (_req, body, done) => done(null, body))
-  for (const service of ['EiRegisterParty', 'EiEvent', 'OadrPoll'] as const) {
+  for (const service of Object.keys(VTN_SERVICES) as VtnService[]) {
     app.post(`/OpenADR2/Simple/2.0b/${service}`, { schema: { summary: `OpenADR 2.0b ${service} (simple HTTP)`, tags: ['openadr'] } }, async (request, reply: FastifyReply) => {
       // Over mutual TLS, the client certificate names the VEN (by its fingerprint).
       const socket = request.raw.socket as TLSSocket
