@@ -92,8 +92,12 @@ export class OadrVen {
   registrationID: string | undefined
   /** The VTN's request for the trades report, once it made one. */
   reportRequest: ReportRequest | undefined
+  /** Push: this VEN's own endpoints (ven-routes.ts), given to the VTN when it registers; it polls when there are none. */
+  pushUrl: string | undefined
 
-  constructor (private readonly options: VenOptions) {}
+  constructor (private readonly options: VenOptions) {
+    this.pushUrl = options.pushUrl
+  }
 
   /**
    * oadrQueryRegistration, then oadrCreatePartyRegistration: the VTN gives this VEN its venID. A VEN
@@ -105,7 +109,7 @@ export class OadrVen {
     if (this.vtnID !== undefined && query.vtnID !== this.vtnID) throw new Error(`the VTN answers as ${query.vtnID}, not ${this.vtnID} as before`)
     this.vtnID = query.vtnID
     const renewing = this.venID !== undefined && this.registrationID !== undefined ? { venID: this.venID, registrationID: this.registrationID } : {}
-    const created = createdPartyRegistrationOf(await this.expect('EiRegisterParty', createPartyRegistration({ requestID, venName: this.options.venName, ...renewing, ...(this.options.pushUrl !== undefined && { transportAddress: this.options.pushUrl }) }), 'oadrCreatedPartyRegistration'))
+    const created = createdPartyRegistrationOf(await this.expect('EiRegisterParty', createPartyRegistration({ requestID, venName: this.options.venName, ...renewing, ...(this.pushUrl !== undefined && { transportAddress: this.pushUrl }) }), 'oadrCreatedPartyRegistration'))
     if (created.responseCode !== '200' || created.venID === undefined || created.registrationID === undefined) {
       throw new Error(`the VTN refused the registration: ${created.responseCode} ${created.responseDescription ?? ''}`)
     }

@@ -58,7 +58,7 @@ beforeEach(async () => {
 const updateReport = (requestID: string, rID: string, reportID = 'rep-1') => writeOadr(build('oadrUpdateReport', {
   requestID: 'u1', venID,
   oadrReport: [{
-    dtStart: '2030-01-01T12:00:00Z', reportRequestID: requestID, reportSpecifierID: 'meter', reportName: 'TELEMETRY_USAGE', createdDateTime: '2030-01-01T12:01:00Z', eiReportID: reportID,
+    dtStart: '2030-01-01T12:00:00Z', oadrReportDescription: [], reportRequestID: requestID, reportSpecifierID: 'meter', reportName: 'TELEMETRY_USAGE', createdDateTime: '2030-01-01T12:01:00Z', eiReportID: reportID,
     intervals: [{ dtStart: '2030-01-01T12:00:00Z', payloads: [{ report: { rID, payload: { payloadFloat: '1.5' } } }] }]
   }]
 }))

@@ -1,9 +1,10 @@
 /**
  * The local market as an OpenADR 2.0b VTN for downstream VENs (DER devices that do not speak
- * CTS), over simple HTTP, pull. It does five things:
+ * CTS), over simple HTTP. It does five things:
  *   - registers VENs, and can ask one to re-register or cancel it;
- *   - publishes the market's prices per interval as ELECTRICITY_PRICE events, which VENs fetch
- *     with oadrRequestEvent or oadrPoll;
+ *   - publishes the market's prices per interval as ELECTRICITY_PRICE events. VENs fetch them
+ *     with oadrRequestEvent or oadrPoll (pull), or the VTN POSTs them to VENs that registered
+ *     for push;
  *   - records their opt responses and opt schedules;
  *   - asks for every report a VEN registers;
  *   - records each report once (by the VEN's eiReportID).
@@ -27,7 +28,7 @@ import type { XmlElement } from '../../schemas/tree.js'
 import { MAX_MESSAGE_BYTES, OadrInputError, readOadr, validateOadr, writeOadr } from './envelope.js'
 import { distributeEvent, response, type OadrEvent } from './events.js'
 import { build, readPayload, type OadrMessageValue, type OadrReport } from './model.js'
-import { fingerprintOf } from './tls.js'
+import { fingerprintOf, postTls, type TlsFiles } from './tls.js'
 
 export interface VtnOptions {
   /** OpenADR VTN IDs with an upper-case letter: a well-known VEN refuses all-lower-case ones. */
@@ -38,6 +39,10 @@ export interface VtnOptions {
   validate?: boolean
   /** Where the VTN's records are kept (adapters/postgres/openadr-store.ts); default: memory only. */
   store?: VtnStore
+  /** Push to VENs that registered for it: our client certificate over mutual TLS (else plain HTTP(S) with fetch). */
+  pushTls?: TlsFiles
+  pushTimeoutMs?: number
+  log?: (message: string, detail?: Record<string, unknown>) => void
 }
 
 /** The VTN's records: written before the VEN gets its answer, read back at start. */
@@ -67,6 +72,8 @@ export interface VenRegistration {
   registeredAt: string
   /** Over mutual TLS: the fingerprint of the certificate it registered with; only that certificate may act as this VEN. */
   fingerprint?: string
+  /** Push: the VEN's base URL (oadrTransportAddress), where the VTN POSTs its events; absent for a VEN that polls. */
+  transportAddress?: string
 }
 
 export interface OptResponse {
@@ -177,6 +184,7 @@ export class OadrVtn {
       venIDs: [], responseRequired: 'always'
     }
     this.events.set(eventID, { event, deliveredTo: new Set() })
+    this.schedulePush()
     return event
   }
 
@@ -186,6 +194,7 @@ export class OadrVtn {
     if (known === undefined || known.event.eventStatus === 'cancelled') return
     const event = { ...known.event, modificationNumber: known.event.modificationNumber + 1, modificationDateTime: now.toISOString(), eventStatus: 'cancelled' }
     this.events.set(event.eventID, { event, deliveredTo: new Set() })
+    this.schedulePush()
   }
 
   /** Asks a VEN to register again (oadrRequestReregistration on its next poll); it keeps its venID. */
@@ -204,6 +213,61 @@ export class OadrVtn {
 
   private queue (venID: string, message: XmlElement): void {
     this.queued.set(venID, [...this.queued.get(venID) ?? [], message])
+    this.schedulePush()
+  }
+
+  private pushing: Promise<number> = Promise.resolve(0)
+
+  /**
+   * Pushes to every VEN registered for push what it has not had yet (queued requests, then events),
+   * one POST each to {transportAddress}/EiRegisterParty or /EiEvent. A VEN that does not answer 200
+   * gets it again on the next push, or fetches it by polling. Pushes run one at a time, so nothing
+   * is sent twice. Returns how many messages were delivered.
+   */
+  pushPending (): Promise<number> {
+    this.pushing = this.pushing.then(async () => {
+      let delivered = 0
+      for (const ven of [...this.vens.values()].filter((v) => v.transportAddress !== undefined)) {
+        try {
+          delivered += await this.pushTo(ven)
+        } catch (error) {
+          this.options.log?.('push to a VEN failed; it gets the message later', { venID: ven.venID, error: (error as Error).message })
+        }
+      }
+      return delivered
+    })
+    return this.pushing
+  }
+
+  private schedulePush (): void {
+    if ([...this.vens.values()].some((v) => v.transportAddress !== undefined)) void this.pushPending()
+  }
+
+  private async pushTo (ven: VenRegistration): Promise<number> {
+    let delivered = 0
+    const queued = this.queued.get(ven.venID) ?? []
+    while (queued.length > 0) {
+      await this.post(ven, 'EiRegisterParty', queued[0]!)
+      queued.shift()
+      delivered++
+    }
+    const fresh = [...this.events.values()].filter((p) => !p.deliveredTo.has(ven.venID))
+    if (fresh.length > 0 && this.vens.has(ven.venID)) {
+      await this.post(ven, 'EiEvent', distributeEvent({ requestID: randomUUID(), vtnID: this.vtnID, events: fresh.map((p) => p.event) }))
+      for (const p of fresh) p.deliveredTo.add(ven.venID)
+      delivered++
+    }
+    return delivered
+  }
+
+  private async post (ven: VenRegistration, service: string, message: XmlElement): Promise<void> {
+    const url = `${ven.transportAddress!.replace(/\/$/, '')}/${service}`
+    const timeoutMs = this.options.pushTimeoutMs ?? 10_000
+    const body = writeOadr(message)
+    const answer = this.options.pushTls !== undefined
+      ? await postTls(url, body, this.options.pushTls, timeoutMs)
+      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/xml' }, body, signal: AbortSignal.timeout(timeoutMs) }).then(async (r) => ({ status: r.status, body: await r.text() }))
+    if (answer.status !== 200) throw new Error(`${url} answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`)
   }
 
   /** Answers one received message: status 200 with an OpenADR answer, or 400/413 with a reason. */
@@ -251,8 +315,9 @@ export class OadrVtn {
         const outside = m.oadrProfileName !== '2.0b' ? `profile ${m.oadrProfileName}`
           : m.oadrTransportName !== 'simpleHttp' ? `transport ${m.oadrTransportName}`
             : m.oadrXmlSignature ? 'XML signatures'
-              : m.oadrHttpPullModel === false ? 'push (this VTN serves pull)' : undefined
-        if (outside !== undefined) return done(response('459', `${outside} is not supported: OpenADR 2.0b simple HTTP, pull, without XML signatures`, m.requestID, m.venID))
+              : m.oadrHttpPullModel === false && !/^https?:\/\//.test(m.oadrTransportAddress ?? '') ? 'push without an http(s) oadrTransportAddress' : undefined
+        if (outside !== undefined) return done(response('459', `${outside} is not supported: OpenADR 2.0b simple HTTP without XML signatures`, m.requestID, m.venID))
+        const push = m.oadrHttpPullModel === false ? { transportAddress: m.oadrTransportAddress! } : {}
         if (m.venID !== undefined || m.registrationID !== undefined) {
           // A re-registration names the registration it renews.
           const existing = m.venID === undefined ? undefined : this.vens.get(m.venID)
@@ -260,8 +325,9 @@ export class OadrVtn {
             return done(response('452', `no registration ${m.registrationID ?? ''} of VEN ${m.venID ?? ''}`, m.requestID, m.venID))
           }
           if (!mayActAs(existing, peer)) return done(response('463', `not authorized to act as ${existing.venID}`, m.requestID, existing.venID))
-          if (m.oadrVenName !== undefined && m.oadrVenName !== existing.venName) {
-            const renamed = { ...existing, venName: m.oadrVenName }
+          if ((m.oadrVenName !== undefined && m.oadrVenName !== existing.venName) || push.transportAddress !== existing.transportAddress) {
+            const { transportAddress: _, ...rest } = existing
+            const renamed = { ...rest, venName: m.oadrVenName ?? existing.venName, ...push }
             this.vens.set(renamed.venID, renamed)
             if (store !== undefined) writes.push(() => store.registered(renamed))
           }
@@ -269,7 +335,7 @@ export class OadrVtn {
         }
         const ven: VenRegistration = {
           venID: `VEN-${randomUUID().slice(0, 8)}`, registrationID: randomUUID(), venName: m.oadrVenName ?? 'unnamed', registeredAt: now,
-          ...(peer.fingerprint !== undefined && { fingerprint: peer.fingerprint })
+          ...(peer.fingerprint !== undefined && { fingerprint: peer.fingerprint }), ...push
         }
         this.vens.set(ven.venID, ven)
         if (store !== undefined) writes.push(() => store.registered(ven))

@@ -20,7 +20,7 @@ export class PgVtnStore implements VtnStore {
     return {
       vens: vens.map((r) => ({
         venID: r.ven_id, registrationID: r.registration_id, venName: r.ven_name, registeredAt: iso(r.registered_at),
-        ...(r.fingerprint !== null && { fingerprint: r.fingerprint })
+        ...(r.fingerprint !== null && { fingerprint: r.fingerprint }), ...(r.transport_address !== null && { transportAddress: r.transport_address })
       })),
       reportRequests: requests.map((r) => ({
         reportRequestID: r.report_request_id, venID: r.ven_id, reportSpecifierID: r.report_specifier_id, rIDs: r.r_ids, at: iso(r.requested_at),
@@ -33,9 +33,9 @@ export class PgVtnStore implements VtnStore {
 
   async registered (ven: VenRegistration): Promise<void> {
     await this.db.pool.query(
-      `INSERT INTO openadr_vens (ven_id, registration_id, ven_name, fingerprint, registered_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (ven_id) DO UPDATE SET ven_name = EXCLUDED.ven_name, canceled_at = NULL`,
-      [ven.venID, ven.registrationID, ven.venName, ven.fingerprint ?? null, ven.registeredAt])
+      `INSERT INTO openadr_vens (ven_id, registration_id, ven_name, fingerprint, registered_at, transport_address) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (ven_id) DO UPDATE SET ven_name = EXCLUDED.ven_name, transport_address = EXCLUDED.transport_address, canceled_at = NULL`,
+      [ven.venID, ven.registrationID, ven.venName, ven.fingerprint ?? null, ven.registeredAt, ven.transportAddress ?? null])
   }
 
   async canceled (venID: string, at: string): Promise<void> {

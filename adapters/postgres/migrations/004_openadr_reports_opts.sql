@@ -1,5 +1,8 @@
 -- Up Migration
 
+-- A VEN that registered for push (oadrHttpPullModel false) gives the URL the VTN POSTs to.
+ALTER TABLE openadr_vens ADD COLUMN transport_address text;
+
 -- What the OpenADR VTN asked each VEN to report (oadrRegisteredReport's report requests), made
 -- from the reports the VEN registered; a re-registration of a report asks again with the same id.
 CREATE TABLE openadr_report_requests (
@@ -35,3 +38,4 @@ CREATE TABLE openadr_opts (
 DROP TABLE openadr_opts;
 DROP TABLE openadr_reports;
 DROP TABLE openadr_report_requests;
+ALTER TABLE openadr_vens DROP COLUMN transport_address;
