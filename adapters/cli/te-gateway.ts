@@ -15,9 +15,7 @@ import Fastify from 'fastify'
 import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
-import { HttpLmaClient } from '../rest/lma-client.js'
-import { FileReportedStore, OadrVen } from '../openadr/ven.js'
-import { PriceEma } from '../../market/ema/price-ema.js'
+import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
 import { startParticipants } from './participants.js'
 import { loadControllers } from '../../market/sc/controllers.js'
 import { parsePayload } from '../../schemas/codec.js'
@@ -138,9 +136,10 @@ program.command('teua')
   })
 
 program.command('ema-openadr')
-  .description('run an EMA as the VEN of a utility\'s OpenADR 2.0b VTN: its price events become tenders in the local market (sell imports at price + markup, buy exports at price - markdown)')
+  .description('run EMAs as VENs of utilities\' OpenADR 2.0b VTNs: their price events become tenders in the local market (sell imports at price + markup, buy exports at price - markdown); one from the options, or several from --config')
   .requiredOption('--lma <url>', 'the LMA, e.g. http://127.0.0.1:3000')
-  .requiredOption('--vtn <url>', 'the VTN\'s simple-HTTP base, e.g. https://vtn.example/OpenADR2/Simple/2.0b')
+  .option('--config <file>', 'a JSON file {"emas": [...]} of EMAs, one per utility (fields as the options below, camelCase; see README)')
+  .option('--vtn <url>', 'the VTN\'s simple-HTTP base, e.g. https://vtn.example/OpenADR2/Simple/2.0b')
   .option('--party-id <id>', 'the EMA\'s party at the LMA', 'ema-openadr')
   .option('--ven-name <name>', 'the VEN name it registers with', 'te-gateway-ema')
   .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
@@ -150,35 +149,35 @@ program.command('ema-openadr')
   .option('--export-limit <quantity>', 'what the connection exports per market interval', '0')
   .option('--every <seconds>', 'seconds between polls', positive, 10)
   .option('--reported <file>', 'report cleared trades to the VTN (oadrUpdateReport), remembering what was reported in this file', env.EMA_REPORTED_FILE)
-  .action(async (o: { lma: string, vtn: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every: number, reported?: string }) => {
-    const market = await marketAt(o.lma, o.market)
-    const { client, answer: registered } = await HttpLmaClient.register(o.lma, { partyID: o.partyId, partyRole: 'ema', marketContext: [market.marketContext] })
-    const ema = new PriceEma({ partyID: o.partyId, lmaPartyID: registered.registrarPartyID ?? 'lma', market, markup: o.markup, markdown: o.markdown, importLimit: o.importLimit, exportLimit: o.exportLimit }, client)
+  .option('--cert <pem>', 'mutual TLS: our client certificate (with --key and --ca)')
+  .option('--key <pem>', 'mutual TLS: its private key')
+  .option('--ca <pem>', 'mutual TLS: the CA the VTN\'s certificate must chain to')
+  .option('--push-url <url>', 'push: register for push, giving the VTN this URL of our endpoints')
+  .option('--push-port <port>', 'push: serve our endpoints on this port', port)
+  .action(async (o: { lma: string, config?: string, vtn?: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every: number, reported?: string, cert?: string, key?: string, ca?: string, pushUrl?: string, pushPort?: number }) => {
     const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
-    const ven = new OadrVen({ vtnUrl: o.vtn, venName: o.venName, ema, log, ...(o.reported !== undefined && { reports: { market, reported: new FileReportedStore(o.reported) } }) })
-    await ven.register()
-    if (o.reported !== undefined) {
-      // A VTN that takes no reports (or none of ours) leaves the EMA trading, unreported.
-      const request = await ven.registerReports().catch((error: unknown) => { log('report registration failed', { error: String(error) }); return undefined })
-      log('report request', { request: request ?? 'none: the VTN did not ask for the trades report' })
+    let emas
+    if (o.config !== undefined) {
+      emas = readEmaFile(o.config)
+    } else {
+      if (o.vtn === undefined) throw new InvalidArgumentError('give --vtn <url>, or --config <file>')
+      const tlsGiven = [o.cert, o.key, o.ca].filter((x) => x !== undefined).length
+      if (tlsGiven !== 0 && tlsGiven !== 3) throw new InvalidArgumentError('mutual TLS needs all of --cert, --key and --ca')
+      if ((o.pushUrl === undefined) !== (o.pushPort === undefined)) throw new InvalidArgumentError('push needs both --push-url and --push-port')
+      emas = [OpenadrEmaConfig.parse({
+        partyID: o.partyId, vtnUrl: o.vtn, venName: o.venName, markup: o.markup, markdown: o.markdown, importLimit: o.importLimit, exportLimit: o.exportLimit, pollSeconds: o.every,
+        ...(o.market !== undefined && { marketContext: o.market }), ...(o.reported !== undefined && { reportedFile: o.reported }),
+        ...(tlsGiven === 3 && { tls: { cert: o.cert, key: o.key, ca: o.ca } }),
+        ...(o.pushUrl !== undefined && { push: { url: o.pushUrl, port: o.pushPort } })
+      })]
     }
-    log('events', { handled: await ven.requestEvents() })
-    let running = false
-    const timer = setInterval(() => {
-      if (running) return
-      running = true
-      ven.poll()
-        .then(async (p) => {
-          if (p.handled.length > 0) log('events', { handled: p.handled })
-          if (o.reported !== undefined) {
-            const reported = await ven.reportTrades()
-            if (reported > 0) log('trades reported', { transactions: reported })
-          }
-        })
-        .catch((error: unknown) => log('poll failed', { error: String(error) }))
-        .finally(() => { running = false })
-    }, o.every * 1000)
-    onSignals(async () => { clearInterval(timer) })
+    if (emas.length === 0) log('no EMA configured: nothing to run')
+    const stops: Array<() => Promise<void>> = []
+    for (const ema of emas) {
+      stops.push(await startOpenadrEma(o.lma, ema, log))
+      log('EMA started', { ema: ema.partyID, vtn: ema.vtnUrl })
+    }
+    onSignals(async () => { for (const stop of stops) await stop() })
   })
 
 program.command('lme')

@@ -1,0 +1,103 @@
+/**
+ * EMAs as VENs of utilities' OpenADR 2.0b VTNs, run from the CLI (te-gateway ema-openadr). There is
+ * one per utility, and a configuration may hold several, or none. Each EMA is its own party of
+ * the LMA. It registers with its VTN, pulls (or takes pushed) price events, turns them into
+ * tenders, and reports its cleared trades.
+ */
+import { readFileSync } from 'node:fs'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { parsePayload } from '../../schemas/codec.js'
+import { PriceEma } from '../../market/ema/price-ema.js'
+import { HttpLmaClient } from '../rest/lma-client.js'
+import { FileReportedStore, OadrVen } from '../openadr/ven.js'
+import { venRoutes } from '../openadr/ven-routes.js'
+
+const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal such as 0.005')
+
+/** One EMA: its party at the LMA and its utility's VTN. */
+export const OpenadrEmaConfig = z.object({
+  partyID: z.string().min(1).default('ema-openadr'),
+  vtnUrl: z.url(),
+  venName: z.string().min(1).default('te-gateway-ema'),
+  /** The market to trade in (default: the LMA's first). */
+  marketContext: z.string().optional(),
+  markup: decimal.default('0'),
+  markdown: decimal.default('0'),
+  importLimit: decimal.default('0'),
+  exportLimit: decimal.default('0'),
+  pollSeconds: z.number().int().min(1).max(3600).default(10),
+  /** Report cleared trades (oadrUpdateReport), remembering what was reported in this file. */
+  reportedFile: z.string().optional(),
+  /** Mutual TLS: PEM files of our certificate, its key, and the CA the VTN's certificate chains to. */
+  tls: z.object({ cert: z.string(), key: z.string(), ca: z.string() }).strict().optional(),
+  /** Push: serve this VEN's endpoints here, and give the VTN `url` (what reaches them from the VTN). */
+  push: z.object({ url: z.url(), port: z.number().int().min(0).max(65535), host: z.string().default('0.0.0.0') }).strict().optional()
+}).strict()
+export type OpenadrEmaConfig = z.infer<typeof OpenadrEmaConfig>
+
+/** A file of EMAs: `{ "emas": [ ... ] }`; an empty list runs none. */
+export const OpenadrEmaFile = z.object({ emas: z.array(OpenadrEmaConfig) }).strict()
+
+export function readEmaFile (file: string): OpenadrEmaConfig[] {
+  const parsed = OpenadrEmaFile.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`)
+  const parties = parsed.data.emas.map((e) => e.partyID)
+  const twice = parties.find((p, i) => parties.indexOf(p) !== i)
+  if (twice !== undefined) throw new Error(`${file}: party ${twice} appears twice; each EMA is its own party`)
+  return parsed.data.emas
+}
+
+type Log = (message: string, detail?: Record<string, unknown>) => void
+
+/** Starts one EMA; returns its stop function. */
+export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log: Log): Promise<() => Promise<void>> {
+  const elog: Log = (message, detail) => log(message, { ema: c.partyID, ...detail })
+  const rules = await fetch(`${lmaUrl}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
+  if (rules.status !== 200) throw new Error(`the LMA at ${lmaUrl} answered ${rules.status} to eiRequestMarketRules`)
+  const markets = parsePayload('eiReplyMarketRules', await rules.json()).marketRules ?? []
+  const market = c.marketContext === undefined ? markets[0] : markets.find((m) => m.marketContext === c.marketContext)
+  if (market === undefined) throw new Error(`no market ${c.marketContext ?? ''} at ${lmaUrl}`)
+  const { client, answer: registered } = await HttpLmaClient.register(lmaUrl, { partyID: c.partyID, partyRole: 'ema', marketContext: [market.marketContext] })
+  const ema = new PriceEma({ partyID: c.partyID, lmaPartyID: registered.registrarPartyID ?? 'lma', market, markup: c.markup, markdown: c.markdown, importLimit: c.importLimit, exportLimit: c.exportLimit }, client)
+  const tls = c.tls === undefined ? undefined : { cert: readFileSync(c.tls.cert), key: readFileSync(c.tls.key), ca: readFileSync(c.tls.ca) }
+  const ven = new OadrVen({
+    vtnUrl: c.vtnUrl, venName: c.venName, ema, log: elog,
+    ...(tls !== undefined && { tls }),
+    ...(c.reportedFile !== undefined && { reports: { market, reported: new FileReportedStore(c.reportedFile) } })
+  })
+  let pushApp: FastifyInstance | undefined
+  if (c.push !== undefined) {
+    pushApp = Fastify({ logger: false, ...(tls !== undefined && { https: { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true } }) })
+    await pushApp.register(venRoutes, { ven })
+    await pushApp.listen({ port: c.push.port, host: c.push.host })
+    ven.pushUrl = c.push.url
+  }
+  await ven.register()
+  if (c.reportedFile !== undefined) {
+    // A VTN that takes no reports (or none of ours) leaves the EMA trading, unreported.
+    const request = await ven.registerReports().catch((error: unknown) => { elog('report registration failed', { error: String(error) }); return undefined })
+    elog('report request', { request: request ?? 'none: the VTN did not ask for the trades report' })
+  }
+  elog('events', { handled: await ven.requestEvents() })
+  let running = false
+  const timer = setInterval(() => {
+    if (running) return
+    running = true
+    // In push mode the poll still runs: it fetches what a failed push did not deliver.
+    ven.poll()
+      .then(async (p) => {
+        if (p.handled.length > 0) elog('events', { handled: p.handled })
+        if (c.reportedFile !== undefined) {
+          const reported = await ven.reportTrades()
+          if (reported > 0) elog('trades reported', { transactions: reported })
+        }
+      })
+      .catch((error: unknown) => elog('poll failed', { error: String(error) }))
+      .finally(() => { running = false })
+  }, c.pollSeconds * 1000)
+  return async () => {
+    clearInterval(timer)
+    await pushApp?.close()
+  }
+}
