@@ -60,27 +60,56 @@ export function priceEventOf (event: OadrEvent): PriceEvent | string {
   }
 }
 
-/** Which transactions were reported already: kept across restarts (FileReportedStore). */
+/**
+ * Which transactions were reported already, and the report on its way: kept across restarts
+ * (FileReportedStore). A report is remembered as pending before it is sent. A VEN that restarts
+ * with one pending sends it again, the same transactions under the same eiReportID, so a VTN that
+ * got it the first time recognizes it. Nothing is lost and nothing is counted twice.
+ */
 export interface ReportedStore {
   has: (transactionID: string) => Promise<boolean>
+  pending: () => Promise<PendingReport | undefined>
+  setPending: (report: PendingReport) => Promise<void>
+  /** These transactions are reported; the pending report, if it was theirs, is done. */
   add: (transactionIDs: readonly string[]) => Promise<void>
 }
 
-/** A JSON file of reported transaction ids, replaced atomically (written aside, then renamed). */
+export interface PendingReport {
+  reportID: string
+  transactionIDs: string[]
+}
+
+/** A JSON file `{ reported, pending }`, replaced atomically (written aside, then renamed). */
 export class FileReportedStore implements ReportedStore {
-  private ids: Set<string> | undefined
+  private state: { reported: Set<string>, pending?: PendingReport } | undefined
   constructor (private readonly file: string) {}
-  private read (): Set<string> {
-    this.ids ??= new Set(existsSync(this.file) ? JSON.parse(readFileSync(this.file, 'utf8')) as string[] : [])
-    return this.ids
+  private read (): { reported: Set<string>, pending?: PendingReport } {
+    if (this.state === undefined) {
+      const saved = existsSync(this.file) ? JSON.parse(readFileSync(this.file, 'utf8')) as string[] | { reported: string[], pending?: PendingReport } : []
+      // The first format was a bare array of reported ids.
+      this.state = Array.isArray(saved) ? { reported: new Set(saved) } : { reported: new Set(saved.reported), ...(saved.pending !== undefined && { pending: saved.pending }) }
+    }
+    return this.state
   }
 
-  async has (id: string): Promise<boolean> { return this.read().has(id) }
-  async add (ids: readonly string[]): Promise<void> {
-    const all = this.read()
-    for (const id of ids) all.add(id)
-    writeFileSync(`${this.file}.tmp`, JSON.stringify([...all]))
+  private save (): void {
+    const { reported, pending } = this.read()
+    writeFileSync(`${this.file}.tmp`, JSON.stringify({ reported: [...reported], ...(pending !== undefined && { pending }) }))
     renameSync(`${this.file}.tmp`, this.file)
+  }
+
+  async has (id: string): Promise<boolean> { return this.read().reported.has(id) }
+  async pending (): Promise<PendingReport | undefined> { return this.read().pending }
+  async setPending (report: PendingReport): Promise<void> {
+    this.read().pending = report
+    this.save()
+  }
+
+  async add (ids: readonly string[]): Promise<void> {
+    const state = this.read()
+    for (const id of ids) state.reported.add(id)
+    if (state.pending !== undefined && state.pending.transactionIDs.every((id) => state.reported.has(id))) delete state.pending
+    this.save()
   }
 }
 
@@ -151,23 +180,42 @@ export class OadrVen {
 
   /**
    * Sends the EMA's cleared transactions not reported yet, one report interval each (its interval,
-   * energy: + bought, - sold, and price), and remembers them once the VTN confirmed. The report id
-   * is made of the transactions, so a report repeated after a crash is recognizably the same.
+   * energy: + bought, - sold, and price), and remembers them once the VTN confirmed. A report left
+   * pending by a crash goes first, exactly as it was (see ReportedStore). Returns how many
+   * transactions were reported.
    */
   async reportTrades (): Promise<number> {
     const reports = this.requireReports()
     if (this.reportRequest === undefined) return 0
+    const all = await this.options.ema.transactions()
+    let sent = 0
+    const pending = await reports.reported.pending()
+    if (pending !== undefined) {
+      const batch = all.filter((t) => pending.transactionIDs.includes(t.transactionID))
+      if (batch.length === pending.transactionIDs.length) {
+        await this.sendReport(batch, pending.reportID)
+        sent += batch.length
+      } else {
+        this.options.log?.('a pending report names transactions the LMA does not have; it is dropped', { reportID: pending.reportID })
+        await reports.reported.add(pending.transactionIDs)
+      }
+    }
     const fresh = []
-    for (const t of await this.options.ema.transactions()) if (!(await reports.reported.has(t.transactionID))) fresh.push(t)
-    if (fresh.length === 0) return 0
+    for (const t of all) if (!(await reports.reported.has(t.transactionID))) fresh.push(t)
+    if (fresh.length === 0) return sent
     fresh.sort((a, b) => Date.parse(a.dtStart) - Date.parse(b.dtStart) || a.transactionID.localeCompare(b.transactionID))
     const reportID = createHash('sha256').update(fresh.map((t) => t.transactionID).join('\n')).digest('hex').slice(0, 32)
-    const intervals = fresh.map((t) => ({ dtStart: t.dtStart, duration: t.duration, energy: t.side === 'buy' ? t.quantity : `-${t.quantity}`, price: t.price }))
-    const answer = await this.send('EiReport', updateReport(randomUUID(), this.requireVenID(), this.reportRequest, reportID, intervals, new Date().toISOString()))
+    await reports.reported.setPending({ reportID, transactionIDs: fresh.map((t) => t.transactionID) })
+    await this.sendReport(fresh, reportID)
+    return sent + fresh.length
+  }
+
+  private async sendReport (transactions: Awaited<ReturnType<PriceEma['transactions']>>, reportID: string): Promise<void> {
+    const intervals = transactions.map((t) => ({ dtStart: t.dtStart, duration: t.duration, energy: t.side === 'buy' ? t.quantity : `-${t.quantity}`, price: t.price }))
+    const answer = await this.send('EiReport', updateReport(randomUUID(), this.requireVenID(), this.reportRequest!, reportID, intervals, new Date().toISOString()))
     const code = responseCodeOf(answer.message)
     if (answer.type !== 'oadrUpdatedReport' || code !== '200') throw new Error(`the VTN answered ${answer.type} ${code ?? ''} to the trades report`)
-    await reports.reported.add(fresh.map((t) => t.transactionID))
-    return fresh.length
+    await this.requireReports().reported.add(transactions.map((t) => t.transactionID))
   }
 
   private requireReports (): NonNullable<VenOptions['reports']> {

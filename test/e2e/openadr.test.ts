@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HttpLmaClient } from '../../adapters/rest/lma-client.js'
-import { FileReportedStore, OadrVen } from '../../adapters/openadr/ven.js'
+import { FileReportedStore, OadrVen, type ReportedStore } from '../../adapters/openadr/ven.js'
 import { venRoutes } from '../../adapters/openadr/ven-routes.js'
 import { OadrVtn, vtnRoutes } from '../../adapters/openadr/vtn.js'
 import { readOadr, writeOadr } from '../../adapters/openadr/envelope.js'
@@ -40,11 +40,13 @@ let vtn: OadrVtn
 let vtnApp: FastifyInstance
 let vtnUrl: string
 const closers: Array<() => Promise<unknown>> = []
+let emaClient: HttpLmaClient | undefined
 
 beforeEach(async () => {
   ca ??= new ThrowawayCa()
   certs ??= { vtnServer: ca.issue('vtn', 'server'), vtnClient: ca.issue('vtn-push', 'client'), venServer: ca.issue('ven-push', 'server'), venClient: ca.issue('ven', 'client') }
   service = await startTestLma(market, '2026-06-20T10:00:00Z')
+  emaClient = undefined
   vtn = new OadrVtn({ vtnID: 'UTILITY-VTN', store: new PgVtnStore(service.db), pushTls: { cert: certs.vtnClient.cert, key: certs.vtnClient.key, ca: ca.cert } })
   vtnApp = Fastify({ https: { key: certs.vtnServer.key, cert: certs.vtnServer.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true } })
   await vtnApp.register(vtnRoutes, { vtn })
@@ -57,12 +59,14 @@ afterEach(async () => {
 })
 
 /** The EMA: a party of the LMA (over HTTP) and a VEN of the utility (over mutual TLS). */
-async function ema (): Promise<{ ven: OadrVen, open: () => string[][] }> {
-  const { client } = await HttpLmaClient.register(service.url, { partyID: 'ema-utility', partyRole: 'ema' })
+async function ema (reported: ReportedStore = new FileReportedStore(join(mkdtempSync(join(tmpdir(), 'te-oadr-')), 'reported.json'))): Promise<{ ven: OadrVen, open: () => string[][] }> {
+  // A restarted EMA is the same party: it keeps its client (and token).
+  emaClient ??= (await HttpLmaClient.register(service.url, { partyID: 'ema-utility', partyRole: 'ema' })).client
+  const client = emaClient
   const priceEma = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup: '0.005', markdown: '0.01', importLimit: '10', exportLimit: '5' }, client)
   const ven = new OadrVen({
     vtnUrl, venName: 'microgrid-ema', ema: priceEma, tls: { cert: certs.venClient.cert, key: certs.venClient.key, ca: ca.cert },
-    reports: { market, reported: new FileReportedStore(join(mkdtempSync(join(tmpdir(), 'te-oadr-')), 'reported.json')) }
+    reports: { market, reported }
   })
   const open = () => service.lma.tendersOf('ema-utility').filter((t) => t.status === 'open').map((t) => [t.instrument.dtStart.slice(11, 16), t.side, t.price, String(t.quantityTicks - t.filledTicks - t.canceledTicks)])
   return { ven, open }
@@ -157,5 +161,34 @@ describe('EMA over OpenADR 2.0b, end to end with mutual TLS', () => {
     expect(writeOadr(readOadr((await postTls(`${pushUrl}/EiEvent`, foreign, client, 5000)).body).message)).toMatch(/<ei:responseCode>452<\/ei:responseCode>/)
     expect(await postTls(`${pushUrl}/EiEvent`, '<nope/>', client, 5000)).toMatchObject({ status: 400 })
     expect(JSON.stringify(open())).toBe(before)
+  })
+
+  it('a crash after the VTN took a report, before the VEN noted it: the restarted VEN sends the same report again, and the VTN counts it once', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'te-oadr-')), 'reported.json')
+    let crash = true
+    const crashing = new FileReportedStore(file)
+    const store: ReportedStore = {
+      has: (id) => crashing.has(id), pending: () => crashing.pending(), setPending: (r) => crashing.setPending(r),
+      add: async (ids) => { if (crash) throw new Error('killed'); await crashing.add(ids) }
+    }
+    const { ven } = await ema(store)
+    await ven.register()
+    await ven.registerReports()
+    vtn.publishPrices(UTILITY, prices(['0.12', '0.18', '0.31']), new Date('2026-06-20T10:00:00Z'))
+    await ven.poll()
+    await trade('house-1', 'buy', '12:00', '0.130', '2.0')
+    await expect(ven.reportTrades()).rejects.toThrow('killed')
+    expect(vtn.reports).toHaveLength(1)
+    // Meanwhile another trade; then the VEN restarts with what its file holds.
+    await trade('pv-1', 'sell', '12:15', '0.160', '1.0')
+    crash = false
+    const restarted = (await ema(new FileReportedStore(file))).ven
+    Object.assign(restarted, { vtnID: ven.vtnID, venID: ven.venID, registrationID: ven.registrationID, reportRequest: ven.reportRequest })
+    expect(await restarted.reportTrades()).toBe(2)
+    expect(await restarted.reportTrades()).toBe(0)
+    const energy = vtn.reports.map((r) => r.report.intervals!.map((i) => i.payloads.map((p) => ('report' in p && 'payloadFloat' in p.report.payload ? p.report.payload.payloadFloat : '?'))[0]))
+    expect(energy).toEqual([['-2.0'], ['1.0']])
+    const stored = await service.db.pool.query('SELECT count(*)::int AS n FROM openadr_reports')
+    expect(stored.rows).toEqual([{ n: 2 }])
   })
 })
