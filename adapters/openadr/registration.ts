@@ -1,12 +1,12 @@
 /**
  * OpenADR 2.0b registration, the VEN's side: oadrQueryRegistration and oadrCreatePartyRegistration
- * out, oadrCreatedPartyRegistration in.
+ * out, oadrCreatedPartyRegistration in (read and written through model.ts).
  */
 import type { XmlElement } from '../../schemas/tree.js'
-import { child, e, maybe, message, optionalText, text } from './tree.js'
+import { build, MESSAGES } from './model.js'
 
 export function queryRegistration (requestID: string): XmlElement {
-  return message('oadrQueryRegistration', e('pyld', 'requestID', requestID))
+  return build('oadrQueryRegistration', { requestID })
 }
 
 export interface PartyRegistration {
@@ -20,14 +20,14 @@ export interface PartyRegistration {
 }
 
 export function createPartyRegistration (r: PartyRegistration): XmlElement {
-  return message('oadrCreatePartyRegistration',
-    e('pyld', 'requestID', r.requestID),
-    ...(r.registrationID === undefined ? [] : [e('ei', 'registrationID', r.registrationID)]),
-    ...(r.venID === undefined ? [] : [e('ei', 'venID', r.venID)]),
-    e('oadr', 'oadrProfileName', '2.0b'), e('oadr', 'oadrTransportName', 'simpleHttp'),
-    ...(r.transportAddress === undefined ? [] : [e('oadr', 'oadrTransportAddress', r.transportAddress)]),
-    e('oadr', 'oadrReportOnly', 'false'), e('oadr', 'oadrXmlSignature', 'false'), e('oadr', 'oadrVenName', r.venName),
-    e('oadr', 'oadrHttpPullModel', r.transportAddress === undefined ? 'true' : 'false'))
+  return build('oadrCreatePartyRegistration', {
+    requestID: r.requestID,
+    ...(r.registrationID !== undefined && { registrationID: r.registrationID }),
+    ...(r.venID !== undefined && { venID: r.venID }),
+    oadrProfileName: '2.0b', oadrTransportName: 'simpleHttp',
+    ...(r.transportAddress !== undefined && { oadrTransportAddress: r.transportAddress }),
+    oadrReportOnly: false, oadrXmlSignature: false, oadrVenName: r.venName, oadrHttpPullModel: r.transportAddress === undefined
+  })
 }
 
 export interface CreatedPartyRegistration {
@@ -40,20 +40,14 @@ export interface CreatedPartyRegistration {
   pollFreq?: string
 }
 
-export function createdPartyRegistrationOf (m: XmlElement): CreatedPartyRegistration {
-  const path = '/oadr:oadrCreatedPartyRegistration'
-  const response = child(m, 'ei', 'eiResponse', path)
-  const out: CreatedPartyRegistration = {
-    responseCode: text(response, 'ei', 'responseCode', `${path}/ei:eiResponse`), requestID: text(response, 'pyld', 'requestID', `${path}/ei:eiResponse`),
-    vtnID: text(m, 'ei', 'vtnID', path)
+/** The VTN's answer; empty ids (a VTN answering a query before registration) count as absent. */
+export function createdPartyRegistrationOf (message: XmlElement): CreatedPartyRegistration {
+  const m = MESSAGES.oadrCreatedPartyRegistration.read(message, '/oadr:oadrCreatedPartyRegistration')
+  return {
+    responseCode: m.eiResponse.responseCode, requestID: m.eiResponse.requestID, vtnID: m.vtnID,
+    ...(m.eiResponse.responseDescription !== undefined && { responseDescription: m.eiResponse.responseDescription }),
+    ...(m.registrationID !== undefined && m.registrationID !== '' && { registrationID: m.registrationID }),
+    ...(m.venID !== undefined && m.venID !== '' && { venID: m.venID }),
+    ...(m.oadrRequestedOadrPollFreq !== undefined && { pollFreq: m.oadrRequestedOadrPollFreq })
   }
-  const description = optionalText(response, 'ei', 'responseDescription')
-  if (description !== undefined) out.responseDescription = description
-  const registrationID = optionalText(m, 'ei', 'registrationID')
-  if (registrationID !== undefined && registrationID !== '') out.registrationID = registrationID
-  const venID = optionalText(m, 'ei', 'venID')
-  if (venID !== undefined && venID !== '') out.venID = venID
-  const freq = maybe(m, 'oadr', 'oadrRequestedOadrPollFreq')
-  if (freq !== undefined) out.pollFreq = text(freq, 'xcal', 'duration', `${path}/oadr:oadrRequestedOadrPollFreq`)
-  return out
 }

@@ -5,10 +5,12 @@
  *     rID "energy", real energy; rID "price", currency per kWh);
  *   - oadrRegisteredReport in: the VTN's report requests (reportRequestID per reportSpecifierID);
  *   - oadrUpdateReport: one interval per market interval, each with its energy and price.
+ * All are read and written through model.ts.
  */
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
-import { child, children, e, maybe, message, optionalText, text } from './tree.js'
+import { build, readPayload, type OadrReportDescription } from './model.js'
+import type { OadrMessageType } from './envelope.js'
 
 export const TRADES_REPORT = 'x-TE_CLEARED_TRADES'
 /** Report names are OpenADR's own or x- extensions: the metadata of ours is an extension too. */
@@ -28,59 +30,67 @@ export interface TradedInterval {
   price: string
 }
 
-const item = (prefix: 'power' | 'oadr', local: string, description: string, units: string, scale: string) =>
-  e(prefix, local, e(prefix === 'power' ? 'power' : 'oadr', 'itemDescription', description), e(prefix === 'power' ? 'power' : 'oadr', 'itemUnits', units), e('scale', 'siScaleCode', scale))
+const unit = (local: string, description: string, units: string, scale: string, prefix: 'power' | 'oadr'): XmlElement => {
+  const ns = prefix === 'power' ? 'http://docs.oasis-open.org/ns/emix/2011/06/power' : 'http://openadr.org/oadr-2.0b/2012/07'
+  const leaf = (n: string, l: string, text: string): XmlElement => ({ ns: n, local: l, attributes: [], children: [], text })
+  return { ns, local, attributes: [], text: '', children: [leaf(ns, 'itemDescription', description), leaf(ns, 'itemUnits', units), leaf('http://docs.oasis-open.org/ns/emix/2011/06/siscale', 'siScaleCode', scale)] }
+}
 
 /** oadrRegisterReport: the EMA's trades report, described. */
 export function registerReport (requestID: string, venID: string, reportSpecifierID: string, market: MarketRules, createdDateTime: string): XmlElement {
-  const description = (rID: string, reportType: string, unit: XmlElement) => e('oadr', 'oadrReportDescription',
-    e('ei', 'rID', rID), e('ei', 'reportDataSource', e('ei', 'resourceID', venID)), e('ei', 'reportType', reportType), unit,
-    e('ei', 'readingType', 'Summed'), e('emix', 'marketContext', market.marketContext),
-    e('oadr', 'oadrSamplingRate', e('oadr', 'oadrMinPeriod', market.duration), e('oadr', 'oadrMaxPeriod', market.duration), e('oadr', 'oadrOnChange', 'false')))
-  return message('oadrRegisterReport',
-    e('pyld', 'requestID', requestID),
-    e('oadr', 'oadrReport',
-      e('xcal', 'duration', e('xcal', 'duration', market.duration)),
-      description('energy', 'usage', item('power', 'energyReal', 'RealEnergy', 'Wh', market.energyReal.siScaleCode)),
-      description('price', 'price', item('oadr', 'currencyPerKWh', 'currencyPerKWh', market.currency, 'none')),
-      e('ei', 'reportRequestID', '0'), e('ei', 'reportSpecifierID', reportSpecifierID), e('ei', 'reportName', METADATA_REPORT),
-      e('ei', 'createdDateTime', createdDateTime)),
-    e('ei', 'venID', venID))
+  const description = (rID: string, reportType: string, itemBase: XmlElement): OadrReportDescription => ({
+    rID, reportDataSource: { assets: [], groupID: [], groupName: [], resourceID: [venID], venID: [], partyID: [] }, reportType, itemBase,
+    readingType: 'Summed', marketContext: market.marketContext,
+    oadrSamplingRate: { oadrMinPeriod: market.duration, oadrMaxPeriod: market.duration, oadrOnChange: false }
+  })
+  return build('oadrRegisterReport', {
+    requestID,
+    oadrReport: [{
+      duration: market.duration,
+      oadrReportDescription: [
+        description('energy', 'usage', unit('energyReal', 'RealEnergy', 'Wh', market.energyReal.siScaleCode, 'power')),
+        description('price', 'price', unit('currencyPerKWh', 'currencyPerKWh', market.currency, 'none', 'oadr'))
+      ],
+      reportRequestID: '0', reportSpecifierID, reportName: METADATA_REPORT, createdDateTime
+    }],
+    venID
+  })
 }
 
 /** The report requests an oadrRegisteredReport (or an oadrCreateReport) carries. */
-export function reportRequestsOf (m: XmlElement): ReportRequest[] {
-  const path = `/oadr:${m.local}`
-  return children(m, 'oadr', 'oadrReportRequest').map((r, i) => ({
-    reportRequestID: text(r, 'ei', 'reportRequestID', `${path}/oadr:oadrReportRequest[${i + 1}]`),
-    reportSpecifierID: text(child(r, 'ei', 'reportSpecifier', `${path}/oadr:oadrReportRequest[${i + 1}]`), 'ei', 'reportSpecifierID', `${path}/oadr:oadrReportRequest[${i + 1}]/ei:reportSpecifier`)
-  }))
+export function reportRequestsOf (message: XmlElement): ReportRequest[] {
+  const payload = payloadOf(message)
+  if (payload.type !== 'oadrRegisteredReport' && payload.type !== 'oadrCreateReport') return []
+  return payload.message.oadrReportRequest.map((r) => ({ reportRequestID: r.reportRequestID, reportSpecifierID: r.reportSpecifier.reportSpecifierID }))
 }
 
 /** oadrCreatedReport: the VEN confirms the report requests it will serve. */
 export function createdReport (requestID: string, venID: string, pending: readonly string[]): XmlElement {
-  return message('oadrCreatedReport',
-    e('ei', 'eiResponse', e('ei', 'responseCode', '200'), e('ei', 'responseDescription', 'OK'), e('pyld', 'requestID', requestID)),
-    e('oadr', 'oadrPendingReports', ...pending.map((id) => e('ei', 'reportRequestID', id))), e('ei', 'venID', venID))
+  return build('oadrCreatedReport', { eiResponse: { responseCode: '200', responseDescription: 'OK', requestID }, oadrPendingReports: [...pending], venID })
 }
 
 /** oadrUpdateReport: the traded intervals, each with its energy and price. */
 export function updateReport (requestID: string, venID: string, request: ReportRequest, reportID: string, intervals: readonly TradedInterval[], createdDateTime: string): XmlElement {
-  const value = (rID: string, v: string) => e('oadr', 'oadrReportPayload', e('ei', 'rID', rID), e('ei', 'payloadFloat', e('ei', 'value', v)))
-  return message('oadrUpdateReport',
-    e('pyld', 'requestID', requestID),
-    e('oadr', 'oadrReport',
-      e('xcal', 'dtstart', e('xcal', 'date-time', intervals[0]?.dtStart ?? createdDateTime)),
-      e('strm', 'intervals', ...intervals.map((i) => e('ei', 'interval',
-        e('xcal', 'dtstart', e('xcal', 'date-time', i.dtStart)), e('xcal', 'duration', e('xcal', 'duration', i.duration)),
-        value('energy', i.energy), value('price', i.price)))),
-      e('ei', 'eiReportID', reportID), e('ei', 'reportRequestID', request.reportRequestID), e('ei', 'reportSpecifierID', request.reportSpecifierID),
-      e('ei', 'reportName', TRADES_REPORT), e('ei', 'createdDateTime', createdDateTime)),
-    e('ei', 'venID', venID))
+  const value = (rID: string, v: string) => ({ report: { rID, payload: { payloadFloat: v } } })
+  return build('oadrUpdateReport', {
+    requestID,
+    oadrReport: [{
+      dtStart: intervals[0]?.dtStart ?? createdDateTime,
+      intervals: intervals.map((i) => ({ dtStart: i.dtStart, duration: i.duration, payloads: [value('energy', i.energy), value('price', i.price)] })),
+      eiReportID: reportID, oadrReportDescription: [], reportRequestID: request.reportRequestID, reportSpecifierID: request.reportSpecifierID,
+      reportName: TRADES_REPORT, createdDateTime
+    }],
+    venID
+  })
 }
 
-/** The response code of an oadrUpdatedReport / oadrRegisteredReport / oadrResponse. */
-export function responseCodeOf (m: XmlElement): string | undefined {
-  const r = maybe(m, 'ei', 'eiResponse')
-  return r === undefined ? undefined : optionalText(r, 'ei', 'responseCode')
+/** The response code of an answer that carries an eiResponse (oadrUpdatedReport, oadrRegisteredReport, oadrResponse, ...). */
+export function responseCodeOf (message: XmlElement): string | undefined {
+  const m = payloadOf(message).message as { eiResponse?: { responseCode: string } }
+  return m.eiResponse?.responseCode
+}
+
+/** A message element (as readOadr gives it) as its typed value. */
+function payloadOf (message: XmlElement) {
+  return readPayload({ type: message.local as OadrMessageType, message, signedObject: [] })
 }
