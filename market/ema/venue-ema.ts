@@ -42,6 +42,11 @@ export interface Level { price: string, quantity: string }
 export interface BookLevels { bids: Level[], asks: Level[] }
 export interface Need { quantity: string, limit: string }
 
+/** Where the EMA reads the local book of an interval (GET /lma/market-data/book: adapters/rest/market-data-client.ts). */
+export interface LocalBook {
+  levels: (dtStart: string, duration: string) => Promise<BookLevels>
+}
+
 /** The policy: what to buy (import shortfall) and sell (export surplus) at the venue for one interval. */
 export function netNeed (book: BookLevels, own: BookLevels, config: VenueEmaConfig): { buy?: Need, sell?: Need } {
   const { priceScale: ps, quantityScale: qs } = config.market
@@ -90,7 +95,8 @@ export interface VenueOrder {
 
 /** What the EMA asks of the venue (adapters/fix turns these into NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest). */
 export interface Venue {
-  newOrder: (order: { clOrdID: string, side: 'buy' | 'sell', dtStart: string, duration: string, quantity: string, limit: string }) => Promise<void>
+  /** Resolves false when the order was not sent (less than the venue's lot, say). */
+  newOrder: (order: { clOrdID: string, side: 'buy' | 'sell', dtStart: string, duration: string, quantity: string, limit: string }) => Promise<void | boolean>
   cancel: (order: { clOrdID: string, origClOrdID: string, side: 'buy' | 'sell', dtStart: string, duration: string, quantity: string }) => Promise<void>
   /** Reduces an order's quantity; `quantity` is the new OrderQty (what is filled plus what stays open). */
   replace: (order: { clOrdID: string, origClOrdID: string, side: 'buy' | 'sell', dtStart: string, duration: string, quantity: string, limit: string }) => Promise<void>
@@ -126,6 +132,28 @@ export class VenueEma {
     return toTicks(o.quantity, qs) - toTicks(o.cumQty, qs)
   }
 
+  /** Reads the local book of an interval and the EMA's own open tenders in it, and rebalances to the need. */
+  async step (book: LocalBook, dtStart: string, duration: string): Promise<{ buy?: Need, sell?: Need }> {
+    const need = netNeed(await book.levels(dtStart, duration), await this.ownLevels(dtStart), this.config)
+    await this.rebalance(dtStart, duration, need)
+    return need
+  }
+
+  /** The EMA's own open tenders of an interval, per side and price, as the LMA's ledger has them (eiRequestTender). */
+  private async ownLevels (dtStart: string): Promise<BookLevels> {
+    const { partyID, market } = this.config
+    const answer = await this.lma.call('eiRequestTender', 'eiReplyTender', { requestID: `${partyID}-own-${Date.now()}-${++this.next}`, partyID, requestorPartyID: partyID })
+    if (answer.status !== 200) throw new Error(`the LMA refused eiRequestTender: ${answer.payload.eiResponse.responseCode}`)
+    const at = Date.parse(dtStart)
+    const own: BookLevels = { bids: [], asks: [] }
+    for (const t of answer.payload.eiTender ?? []) {
+      const p = t.product
+      if (p.dtStart === undefined || Date.parse(p.dtStart) !== at || p.marketContext !== market.marketContext) continue
+      ;(p.side === 'buy' ? own.bids : own.asks).push({ price: p.temixPower.price!, quantity: p.temixPower.quantity! })
+    }
+    return own
+  }
+
   /** Brings the venue orders of one interval in line with the need (see the module comment). */
   async rebalance (dtStart: string, duration: string, need: { buy?: Need, sell?: Need }): Promise<void> {
     for (const side of ['buy', 'sell'] as const) await this.rebalanceSide(dtStart, duration, side, need[side])
@@ -157,7 +185,7 @@ export class VenueEma {
     if (wanted > working) {
       const order: VenueOrder = { clOrdID: this.newID(), side, dtStart, duration, quantity: fromTicks(wanted - working, qs), limit: need.limit, cumQty: fromTicks(0n, qs), state: 'pending' }
       this.orders.set(order.clOrdID, order)
-      await this.venue.newOrder(order)
+      if (await this.venue.newOrder(order) === false) this.orders.delete(order.clOrdID)
     }
   }
 
