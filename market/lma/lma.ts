@@ -193,7 +193,10 @@ export class LocalMarketAgent {
         await this.options.ledger.write(batch)
         for (const w of waiters) w.resolve()
         this.publish(batch)
-        if (batch.transactions.length > 0) this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
+        if (batch.transactions.length > 0) {
+          this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
+          this.tellTransactions(batch.transactions)
+        }
       } catch (error) {
         this.broken = error
         this.log('error', 'ledger write failed; reloading from the ledger', { error: String(error) })
@@ -691,6 +694,29 @@ export class LocalMarketAgent {
         this.log('warn', 'market data listener failed', { error: String(error) })
       }
     }
+  }
+
+  private readonly transactionListeners = new Set<(transactions: readonly TransactionRecord[]) => void>()
+
+  /** Subscribes to transactions once they are in the ledger (drop copies, trade reports); returns the unsubscribe function. */
+  onTransactions (listener: (transactions: readonly TransactionRecord[]) => void): () => void {
+    this.transactionListeners.add(listener)
+    return () => this.transactionListeners.delete(listener)
+  }
+
+  private tellTransactions (transactions: readonly TransactionRecord[]): void {
+    for (const listener of this.transactionListeners) {
+      try {
+        listener(transactions)
+      } catch (error) {
+        this.log('warn', 'transaction listener failed', { error: String(error) })
+      }
+    }
+  }
+
+  /** Every transaction in the ledger, in the order made (both sides of each match). */
+  allTransactions (): TransactionRecord[] {
+    return [...this.transactions.values()]
   }
 
   /** Subscribes to every engine event (the ticker tape); returns the unsubscribe function. */
