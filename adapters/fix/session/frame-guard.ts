@@ -1,0 +1,109 @@
+/**
+ * FIX tag=value framing in front of jspurefix's parser. jspurefix's AsciiParser finds the end of
+ * a message by looking for tag 10, never checks BodyLength or CheckSum before handing the message
+ * on, and throws on a malformed header, which reaches the session as a stream error and kills it.
+ * FIX says a garbled message (bad BodyLength, bad CheckSum, not a FIX frame) is to be ignored:
+ * no Reject, no sequence number consumed, the session goes on. The parser's framing is one
+ * monolithic `parse` loop, so rather than re-implement it in a subclass this Transform sits between
+ * the socket and the parser and passes on only frames whose BodyLength and CheckSum are right.
+ */
+import { Transform, type TransformCallback } from 'node:stream'
+
+const SOH = 0x01
+/** "10=nnn<SOH>" */
+const TRAILER_BYTES = 7
+/** A message whose BodyLength claims more than this is treated as garbled, not waited for. */
+export const MAX_BODY_LENGTH = 1024 * 1024
+const MAX_NOISE_BYTES = 4096
+
+export type GarbledReason = 'not a FIX frame' | 'bad BodyLength' | 'bad CheckSum'
+
+export function checksumOf (bytes: Buffer): number {
+  let sum = 0
+  for (const b of bytes) sum += b
+  return sum % 256
+}
+
+export class FrameGuard extends Transform {
+  private pending: Buffer = Buffer.alloc(0)
+
+  constructor (private readonly onGarbled: (reason: GarbledReason, bytes: string) => void) {
+    super()
+  }
+
+  override _transform (chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk
+    this.pending = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes])
+    this.frameAll()
+    done()
+  }
+
+  private frameAll (): void {
+    for (;;) {
+      // Noise may run straight into a frame, so here "8=FIX" counts anywhere; BodyLength and
+      // CheckSum then tell a real frame from text that happens to look like one.
+      const start = this.pending.indexOf('8=FIX', 0, 'latin1')
+      if (start < 0) {
+        // Noise so far; it is reported once a frame begins, or here once it grows large
+        // (keeping what could be the start of a "8=FIX").
+        if (this.pending.length > MAX_NOISE_BYTES) this.dropGarbage(this.pending.length - 4)
+        return
+      }
+      this.dropGarbage(start)
+      const outcome = this.frameOne()
+      if (outcome === 'need more') return
+    }
+  }
+
+  /** Looks at the frame at the start of `pending`: passes it on, drops it, or waits for more bytes. */
+  private frameOne (): 'framed' | 'dropped' | 'need more' {
+    const p = this.pending
+    const endOfBegin = p.indexOf(SOH)
+    if (endOfBegin < 0) return p.length > 32 ? this.skip('not a FIX frame') : 'need more'
+    if (p.length < endOfBegin + 3) return 'need more'
+    if (p[endOfBegin + 1] !== 0x39 || p[endOfBegin + 2] !== 0x3d) return this.skip('not a FIX frame') // "9="
+    const endOfLength = p.indexOf(SOH, endOfBegin + 3)
+    if (endOfLength < 0) return p.length - endOfBegin > 12 ? this.skip('bad BodyLength') : 'need more'
+    const lengthText = p.toString('latin1', endOfBegin + 3, endOfLength)
+    if (!/^\d{1,7}$/.test(lengthText) || Number(lengthText) > MAX_BODY_LENGTH) return this.skip('bad BodyLength')
+    const trailerAt = endOfLength + 1 + Number(lengthText)
+    if (p.length < trailerAt + TRAILER_BYTES) {
+      // A BodyLength that is too long would have us wait forever; if another frame has begun
+      // in the meantime, this one is garbled.
+      return this.nextBeginString(endOfLength) >= 0 ? this.skip('bad BodyLength') : 'need more'
+    }
+    const trailer = p.toString('latin1', trailerAt, trailerAt + TRAILER_BYTES)
+    if (p[trailerAt - 1] !== SOH || !/^10=\d{3}\x01$/.test(trailer)) return this.skip('bad BodyLength')
+    const frame = p.subarray(0, trailerAt + TRAILER_BYTES)
+    this.pending = p.subarray(frame.length)
+    if (checksumOf(p.subarray(0, trailerAt)) !== Number(trailer.slice(3, 6))) {
+      this.onGarbled('bad CheckSum', frame.toString('latin1'))
+      return 'dropped'
+    }
+    this.push(Buffer.from(frame))
+    return 'framed'
+  }
+
+  /** Drops the frame at the start of `pending` up to the next BeginString. */
+  private skip (reason: GarbledReason): 'dropped' {
+    const next = this.nextBeginString(1)
+    const end = next < 0 ? this.pending.length : next
+    this.onGarbled(reason, this.pending.toString('latin1', 0, end))
+    this.pending = this.pending.subarray(end)
+    return 'dropped'
+  }
+
+  private dropGarbage (end: number): void {
+    if (end <= 0) return
+    const garbage = this.pending.toString('latin1', 0, end)
+    if (garbage.trim() !== '') this.onGarbled('not a FIX frame', garbage)
+    this.pending = this.pending.subarray(end)
+  }
+
+  /** Index of "8=FIX" at the start of a field (position 0 or after SOH), from `from` on. */
+  private nextBeginString (from: number): number {
+    let i = this.pending.indexOf('8=FIX', from, 'latin1')
+    while (i > 0 && this.pending[i - 1] !== SOH) i = this.pending.indexOf('8=FIX', i + 1, 'latin1')
+    return i
+  }
+}

@@ -1,0 +1,590 @@
+/**
+ * One FIX session (FIX 4.4 or FIXT.1.1), as jspurefix's AsciiSession with the session-level
+ * defects of its shipped version fixed by overriding its protected hooks:
+ *   - `onMsg`, where every received message enters, runs our own checks in the order FIX and
+ *     QuickFIX use: BeginString, logon identity/CompIDs, SendingTime, PossDupFlag/OrigSendingTime,
+ *     MsgSeqNum (too low: Logout with reason; too high: one ResendRequest), SequenceReset rules,
+ *     dictionary validation; every Reject carries RefSeqNum, RefTagID, SessionRejectReason, Text.
+ *     AsciiSession's own `checkSeqNo`/`checkIntegrity`/`dispatchMsg` are private, so they cannot be
+ *     overridden one by one; this replaces the path through them and still hands Logon,
+ *     Logout, Heartbeat and TestRequest to AsciiSession's `onSessionMsg`.
+ *   - `onResendRequest` replays stored application messages (PossDupFlag=Y, OrigSendingTime =
+ *     the original SendingTime) and gap-fills admin messages; the shipped one reads an in-memory
+ *     store nothing writes to, so it only ever gap-fills.
+ *   - `validStateApplicationMsg` lets application messages through while a TestRequest or a
+ *     ResendRequest is outstanding (the shipped one terminates the session).
+ *   - `send` records every message we send, as it went on the wire, in our SessionStore, and
+ *     keeps TestReqID out of unsolicited Heartbeats (jspurefix puts a date there).
+ *   - Logon: an acceptor answers a reset Logon with ResetSeqNumFlag=Y and MsgSeqNum 1, and
+ *     heartbeats at the initiator's HeartBtInt.
+ * The sequence numbers live in `SessionStore`, written only here (see ReadOnlyJspurefixStore).
+ */
+import 'reflect-metadata'
+import { AsciiSession, SessionState } from 'jspurefix'
+import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
+import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
+import { ReplayPlanner } from './replay.js'
+import type { SessionStore } from './store.js'
+import { compIdProblem, DEFAULT_SENDING_TIME_TOLERANCE_MS, possDupProblem, sendingTimeProblem, type HeaderProblem } from './validation.js'
+
+/** An incoming application message, handed to the application after the session checks passed. */
+export interface ReceivedMessage {
+  msgType: string
+  seqNum: number
+  possDup: boolean
+  /** Typed fields by dictionary name (jspurefix's `toObject`), StandardHeader included. */
+  fields: ILooseObject
+  /** The message as received, '|' for SOH. */
+  text: string
+}
+
+/** What the session tells the code that runs it. */
+export interface SessionEvents {
+  onLogon (): void
+  onMessage (message: ReceivedMessage): void
+  /** The session is over: logged out, disconnected or failed (`error`). */
+  onStopped (reason: string, error?: Error): void
+}
+
+export interface SessionOptions {
+  store: SessionStore
+  events: SessionEvents
+  sendingTimeToleranceMs?: number
+  /** A connection that has not logged on within this long is closed (QuickFIX's LogonTimeout). Default 10 s. */
+  logonTimeoutMs?: number
+}
+
+const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
+  SessionState.AwaitingProcessingResponseToTestRequest,
+  SessionState.AwaitingProcessingResponseToResendRequest,
+  SessionState.HandleResendRequest
+])
+
+export class GatewaySession extends AsciiSession {
+  private readonly gatewayStore: SessionStore
+  private readonly events: SessionEvents
+  private readonly toleranceMs: number
+  private readonly logonTimeoutMs: number
+  private logonTimer: NodeJS.Timeout | null = null
+  /** Store writes (and resend reads) in wire order, whatever the store's own latency. */
+  private storeWrites: Promise<void> = Promise.resolve()
+  private pendingStoreWrites = 0
+  private loggedOn = false
+  /** While our ResendRequest is answered: the highest MsgSeqNum seen beyond the gap. */
+  private resendUntil: number | null = null
+  private readonly replayPlanner: ReplayPlanner
+  private stoppedReason: string | null = null
+  private ended = false
+  /** A Logout for a fault is on its way; the connection closes right after. */
+  private closing = false
+  /** Set while AsciiSession answers a TestRequest: only that Heartbeat carries a TestReqID. */
+  private answeringTestRequest = false
+  /** The last message as the parser decoded it ('|' for SOH): jspurefix hands it over just before the message. */
+  private lastDecoded = ''
+
+  constructor (config: IJsFixConfig, options: SessionOptions) {
+    super(config)
+    this.gatewayStore = options.store
+    this.events = options.events
+    this.toleranceMs = options.sendingTimeToleranceMs ?? DEFAULT_SENDING_TIME_TOLERANCE_MS
+    this.logonTimeoutMs = options.logonTimeoutMs ?? 10_000
+    this.replayPlanner = new ReplayPlanner(config, (seqNum, e) => this.sessionLogger.warning(`stored message ${seqNum} unreadable, gap-filled: ${e.message}`))
+    // Our onMsg validates every message itself; the shipped integrity check would reject twice.
+    this.checkMsgIntegrity = false
+  }
+
+  get isLoggedOn (): boolean {
+    return this.loggedOn && this.getState() !== SessionState.Stopped
+  }
+
+  /** Sends an application message; the session numbers and stores it. */
+  sendMessage (msgType: string, body: ILooseObject): Promise<number> {
+    if (!this.isLoggedOn) return Promise.reject(new Error(`cannot send ${msgType}: session not logged on`))
+    return new Promise((resolve, reject) => {
+      this.send(msgType, body, (error, result) => {
+        if (error) reject(error)
+        else resolve(Number(result.header?.['MsgSeqNum']))
+      })
+    })
+  }
+
+  /** Starts a Logout; the session stops when the counterparty confirms or after a timeout. */
+  logout (text = 'logout'): void {
+    if (!this.isLoggedOn) {
+      this.stop()
+      return
+    }
+    if (this.sessionState.logoutSentAt) return
+    this.setState(SessionState.WaitingLogoutConfirm)
+    this.sessionState.logoutSentAt = new Date()
+    this.sendLogout(text)
+  }
+
+  /** Closes the connection now, without a Logout. */
+  disconnectNow (reason: string): void {
+    if (this.getState() === SessionState.Stopped) return
+    this.sessionLogger.info(`disconnect: ${reason}`)
+    this.stoppedReason = reason
+    this.stop()
+  }
+
+  get isStopped (): boolean {
+    return this.getState() === SessionState.Stopped
+  }
+
+  /** Resolves once pending store writes are done (tests, shutdown). */
+  flushStore (): Promise<void> {
+    return this.storeWrites
+  }
+
+  // ---- what every received message goes through ----
+
+  protected override onMsg (msgType: string, view: MsgView): void {
+    // Once we have said Logout for a fault, what follows in the same read is not processed.
+    if (this.getState() === SessionState.Stopped || this.closing) return
+    const seqNum = Number(view.getTyped(Tag.MsgSeqNum))
+    const expected = this.sessionState.lastPeerMsgSeqNum + 1
+    const description = this.config.description
+    if (!Number.isInteger(seqNum) || seqNum < 1) {
+      this.logoutAndDisconnect(`MsgSeqNum missing or not a positive integer: ${view.getString(Tag.MsgSeqNum) ?? '(none)'}`)
+      return
+    }
+
+    const beginString = view.getString(Tag.BeginString)
+    if (beginString !== description.BeginString) {
+      this.logoutAndDisconnect(`Incorrect BeginString ${beginString ?? '(none)'}, expecting ${description.BeginString}`)
+      return
+    }
+    const ids = { ours: description.SenderCompId, theirs: description.TargetCompID }
+    const idProblem = compIdProblem(view.getString(Tag.SenderCompID), view.getString(Tag.TargetCompID), ids)
+    if (!this.loggedOn) {
+      if (msgType === AdminMsgType.Logout && this.initiator) {
+        // The acceptor refuses our Logon and says why.
+        this.disconnect(`Logon refused by counterparty: ${view.getString(Tag.Text) ?? '(no reason given)'}`)
+        return
+      }
+      if (msgType !== AdminMsgType.Logon) {
+        this.disconnect(`first message is ${msgType}, not Logon`)
+        return
+      }
+      if (idProblem) {
+        // No session to reject within: the Logon is refused with a Logout saying why.
+        this.logoutAndDisconnect(`Logon refused: ${idProblem.text}`)
+        return
+      }
+    } else if (idProblem) {
+      this.rejectHeader(msgType, seqNum, expected, idProblem)
+      return
+    }
+
+    const sendingTime = asDate(view.getTyped(Tag.SendingTime))
+    const headerProblem = sendingTimeProblem(sendingTime, new Date(), this.toleranceMs) ??
+      possDupProblem(msgType, view.getTyped(Tag.PossDupFlag) === true, asDate(view.getTyped(Tag.OrigSendingTime)), sendingTime)
+    if (headerProblem) {
+      this.rejectHeader(msgType, seqNum, expected, headerProblem)
+      return
+    }
+
+    if (msgType === AdminMsgType.Logon) {
+      const logonProblem = this.dictionaryProblem(msgType, view)
+      if (logonProblem) this.logoutAndDisconnect(`Logon refused: ${logonProblem.text}`)
+      else this.onLogonMsg(view, seqNum, expected)
+      return
+    }
+    if (msgType === AdminMsgType.SequenceReset && view.getTyped(Tag.GapFillFlag) !== true) {
+      this.onSequenceResetMode(view, seqNum, expected)
+      return
+    }
+    if (seqNum < expected) {
+      if (view.getTyped(Tag.PossDupFlag) === true) {
+        this.sessionLogger.info(`ignoring duplicate ${msgType} MsgSeqNum ${seqNum}, expecting ${expected}`)
+        return
+      }
+      this.logoutAndDisconnect(`MsgSeqNum too low, expecting ${expected} but received ${seqNum}`)
+      return
+    }
+    if (seqNum > expected) {
+      this.onSeqNumTooHigh(msgType, view, seqNum, expected)
+      return
+    }
+
+    // MsgSeqNum is the one expected: the message counts as received even if rejected below.
+    const dictionaryProblem = this.dictionaryProblem(msgType, view)
+    if (dictionaryProblem) {
+      this.acceptSeqNum(seqNum)
+      this.rejectWith(seqNum, msgType, dictionaryProblem)
+      return
+    }
+    this.noteLiveness()
+    if (msgType === AdminMsgType.SequenceReset) {
+      this.onGapFill(view, seqNum)
+      return
+    }
+    this.acceptSeqNum(seqNum)
+    if (isAdmin(msgType)) this.onAdminMsg(msgType, view)
+    else this.checkForwardMsg(msgType, view)
+  }
+
+  private onAdminMsg (msgType: string, view: MsgView): void {
+    switch (msgType) {
+      case AdminMsgType.Reject:
+        this.sessionLogger.warning(`counterparty rejects our ${view.getString(Tag.RefMsgType) ?? '?'} ${view.getString(Tag.RefSeqNum) ?? '?'}: ${view.getString(Tag.Text) ?? ''}`)
+        return
+      case AdminMsgType.ResendRequest:
+        this.onResendRequest(view)
+        return
+      case AdminMsgType.Logout:
+        // The shipped peerLogout ignores a Logout in the "awaiting" states.
+        if (AWAITING_STATES.has(this.getState())) this.setState(SessionState.ActiveNormalSession)
+        this.stoppedReason = this.getState() === SessionState.WaitingLogoutConfirm
+          ? `our logout confirmed: ${view.getString(Tag.Text) ?? ''}`
+          : `counterparty logged out: ${view.getString(Tag.Text) ?? ''}`
+        this.onSessionMsg(msgType, view)
+        return
+      case AdminMsgType.TestRequest:
+        this.answeringTestRequest = true
+        try {
+          this.onSessionMsg(msgType, view)
+        } finally {
+          this.answeringTestRequest = false
+        }
+        return
+      default:
+        this.onSessionMsg(msgType, view)
+    }
+  }
+
+  /** Logon: sequence rules of ResetSeqNumFlag, then AsciiSession's own logon handshake. */
+  private onLogonMsg (view: MsgView, seqNum: number, expected: number): void {
+    if (this.loggedOn || !this.okForLogon()) {
+      this.logoutAndDisconnect('Logon received on an established session')
+      return
+    }
+    const weReset = this.config.description.ResetSeqNumFlag
+    const peerReset = view.getTyped(Tag.ResetSeqNumFlag) === true
+    // An acceptor that resets on logon starts a new sequence with this Logon, whatever its number:
+    // asking for the "missing" ones would be the needless ResendRequest of the shipped session.
+    const newSequence = peerReset || (this.acceptor && weReset)
+    if (!newSequence && seqNum < expected) {
+      this.logoutAndDisconnect(`MsgSeqNum too low, expecting ${expected} but received ${seqNum}`)
+      return
+    }
+    const transmitter = this.transport?.transmitter as { msgSeqNum: number } | undefined
+    const ourNext = transmitter?.msgSeqNum ?? 1
+    if (this.acceptor && newSequence) {
+      // Our Logon answers with ResetSeqNumFlag=Y and MsgSeqNum 1. (jspurefix keeps our old number
+      // when both sides ask for the reset; an initiator resets before its Logon, in onPreLogon.)
+      this.queueStore(s => s.reset())
+      if (transmitter) transmitter.msgSeqNum = 1
+    }
+    // The acceptor's answer to a reset Logon must say ResetSeqNumFlag=Y too, but jspurefix writes
+    // the configured flag: it is raised for this answer (description is this session's own copy).
+    const description = this.config.description as { ResetSeqNumFlag: boolean, HeartBtInt: number }
+    const peerHeartBtInt = Number(view.getTyped(Tag.HeartBtInt))
+    if (this.acceptor && Number.isInteger(peerHeartBtInt) && peerHeartBtInt > 0) {
+      // FIX: the acceptor heartbeats at the interval the initiator asked for, and says so in its
+      // Logon; jspurefix keeps its own configured interval.
+      description.HeartBtInt = peerHeartBtInt;
+      (this.sessionState as { heartBeat: number }).heartBeat = peerHeartBtInt
+    }
+    const answerWithReset = this.acceptor && peerReset && !weReset
+    if (answerWithReset) description.ResetSeqNumFlag = true
+    try {
+      this.onSessionMsg(AdminMsgType.Logon, view) // peerLogon → completePeerLogon → (acceptor) our Logon → onReady
+    } finally {
+      if (answerWithReset) description.ResetSeqNumFlag = weReset
+    }
+    if (this.getState() === SessionState.Stopped) return
+    if (this.initiator && peerReset && !weReset && transmitter) {
+      // jspurefix restarts our numbering at 1 here; the counterparty already counted our Logon.
+      transmitter.msgSeqNum = ourNext
+    }
+    if (newSequence || seqNum === expected) {
+      this.acceptSeqNum(seqNum)
+    } else {
+      this.sessionState.lastPeerMsgSeqNum = expected - 1
+      this.requestResend(expected, seqNum)
+    }
+  }
+
+  /** SequenceReset in Reset mode (123=N or absent): MsgSeqNum does not matter. */
+  private onSequenceResetMode (view: MsgView, seqNum: number, expected: number): void {
+    const newSeqNo = Number(view.getTyped(Tag.NewSeqNo))
+    if (!Number.isInteger(newSeqNo) || newSeqNo < expected) {
+      this.rejectWith(seqNum, AdminMsgType.SequenceReset, {
+        reason: RejectReason.ValueIsIncorrect, refTagId: Tag.NewSeqNo, thenLogout: false,
+        text: `Value is incorrect (out of range) for this tag: NewSeqNo ${view.getString(Tag.NewSeqNo) ?? '(none)'} is lower than expected ${expected}`
+      })
+      return
+    }
+    this.noteLiveness()
+    this.sessionLogger.info(`SequenceReset (reset): next expected ${expected} → ${newSeqNo}`)
+    this.setExpected(newSeqNo)
+  }
+
+  /** SequenceReset-GapFill arriving at the expected MsgSeqNum. */
+  private onGapFill (view: MsgView, seqNum: number): void {
+    const newSeqNo = Number(view.getTyped(Tag.NewSeqNo))
+    if (!Number.isInteger(newSeqNo) || newSeqNo <= seqNum) {
+      this.acceptSeqNum(seqNum)
+      this.rejectWith(seqNum, AdminMsgType.SequenceReset, {
+        reason: RejectReason.ValueIsIncorrect, refTagId: Tag.NewSeqNo, thenLogout: false,
+        text: `Attempt to lower sequence number, invalid value NewSeqNo=${view.getString(Tag.NewSeqNo) ?? '(none)'}`
+      })
+      return
+    }
+    this.setExpected(newSeqNo)
+  }
+
+  private onSeqNumTooHigh (msgType: string, view: MsgView, seqNum: number, expected: number): void {
+    // FIX: answer the counterparty's ResendRequest first, then ask for our gap.
+    if (msgType === AdminMsgType.ResendRequest) this.onResendRequest(view)
+    if (msgType === AdminMsgType.Logout) {
+      this.onAdminMsg(msgType, view)
+      return
+    }
+    this.noteLiveness()
+    this.requestResend(expected, seqNum)
+  }
+
+  /** One ResendRequest per gap: messages beyond it are dropped until the resend fills it. */
+  private requestResend (expected: number, seen: number): void {
+    if (this.resendUntil !== null && this.resendUntil >= expected) {
+      this.resendUntil = Math.max(this.resendUntil, seen)
+      return
+    }
+    this.resendUntil = seen
+    this.sessionLogger.info(`MsgSeqNum too high, expecting ${expected} but received ${seen}: ResendRequest ${expected}-0`)
+    this.send(AdminMsgType.ResendRequest, { BeginSeqNo: expected, EndSeqNo: 0 })
+  }
+
+  private acceptSeqNum (seqNum: number): void {
+    this.setExpected(seqNum + 1)
+  }
+
+  private setExpected (next: number): void {
+    this.sessionState.lastPeerMsgSeqNum = next - 1
+    if (this.resendUntil !== null && next > this.resendUntil) this.resendUntil = null
+    this.queueStore(s => s.setNextTargetSeqNum(next))
+  }
+
+  /** Any message in sequence shows the counterparty is alive, as a Heartbeat would. */
+  private noteLiveness (): void {
+    this.sessionState.lastTestRequestAt = null
+  }
+
+  private dictionaryProblem (msgType: string, view: MsgView): HeaderProblem | null {
+    if (view.segment.set === null || view.segment.set === undefined || this.config.definitions.message.get(msgType) === undefined) {
+      return { reason: RejectReason.InvalidMsgType, refTagId: Tag.MsgType, text: `Invalid MsgType ${msgType}`, thenLogout: false }
+    }
+    const invalid = view.invalid()
+    if (invalid.length > 0) {
+      return { reason: RejectReason.InvalidTagNumber, refTagId: invalid[0] ?? 0, text: `Invalid tag number ${invalid.join(', ')}`, thenLogout: false }
+    }
+    const undefinedTag = firstUndefinedTag(view)
+    if (undefinedTag !== null) {
+      return { reason: RejectReason.TagNotDefinedForMsgType, refTagId: undefinedTag, text: `Tag not defined for this message type: ${undefinedTag}`, thenLogout: false }
+    }
+    const missing = view.missing()
+    if (missing.length > 0) {
+      return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
+    }
+    return null
+  }
+
+  /** A bad header: Reject (the MsgSeqNum counts if it was the expected one), Logout if FIX says so. */
+  private rejectHeader (msgType: string, seqNum: number, expected: number, problem: HeaderProblem): void {
+    if (seqNum === expected) this.acceptSeqNum(seqNum)
+    this.rejectWith(seqNum, msgType, problem)
+    if (problem.thenLogout) this.logoutAndDisconnect(problem.text)
+  }
+
+  private rejectWith (refSeqNum: number, refMsgType: string, problem: HeaderProblem): void {
+    this.sessionLogger.warning(`Reject ${refMsgType} ${refSeqNum}: ${problem.text}`)
+    this.send(AdminMsgType.Reject, {
+      RefSeqNum: refSeqNum,
+      RefTagID: problem.refTagId,
+      RefMsgType: refMsgType,
+      SessionRejectReason: problem.reason,
+      Text: problem.text
+    })
+  }
+
+  /** Logout with the reason, then close the connection without waiting for a confirmation. */
+  private logoutAndDisconnect (reason: string): void {
+    this.sessionLogger.warning(`logout and disconnect: ${reason}`)
+    this.stoppedReason = reason
+    this.closing = true
+    this.sendLogout(reason)
+    // The Logout is still on its way through the encoder stream: close after it is written.
+    setImmediate(() => this.stop())
+  }
+
+  private disconnect (reason: string): void {
+    this.sessionLogger.warning(`disconnect: ${reason}`)
+    this.stoppedReason = reason
+    this.stop()
+  }
+
+  // ---- resend ----
+
+  protected override onResendRequest (view: MsgView): void {
+    const begin = Number(view.getTyped(Tag.BeginSeqNo))
+    const requestedEnd = Number(view.getTyped(Tag.EndSeqNo))
+    const lastSent = this.nextOutgoingSeqNum() - 1
+    const end = requestedEnd === 0 || requestedEnd > lastSent ? lastSent : requestedEnd
+    this.sessionLogger.info(`ResendRequest ${begin}-${requestedEnd}: replaying ${begin}-${end}`)
+    if (!(begin >= 1) || end < begin) return
+    this.setState(SessionState.HandleResendRequest)
+    // In the store queue: the replay reads what the writes before it have recorded.
+    this.queueStore(async (store) => {
+      try {
+        const sent = await store.sentBetween(begin, end)
+        for (const m of this.replayPlanner.plan(begin, end, sent)) this.send(m.msgType, m.body)
+      } finally {
+        if (this.getState() === SessionState.HandleResendRequest) this.setState(SessionState.ActiveNormalSession)
+      }
+    })
+  }
+
+  private nextOutgoingSeqNum (): number {
+    const transmitter = this.transport?.transmitter as { msgSeqNum?: number } | undefined
+    return transmitter?.msgSeqNum ?? this.gatewayStore.sequenceNumbers.nextSenderSeqNum
+  }
+
+  // ---- sending and storing ----
+
+  protected override send (msgType: string, obj: ILooseObject, callback: SendCallback | null = null): void {
+    if (msgType === AdminMsgType.Heartbeat && !this.answeringTestRequest) {
+      // jspurefix puts a date in every Heartbeat's TestReqID; FIX has it only in the answer to a TestRequest.
+      const { TestReqID: _unsolicited, ...heartbeat } = obj
+      obj = heartbeat
+    }
+    super.send(msgType, obj, (error, result) => {
+      const header = result.header
+      if (!error && header && header['PossDupFlag'] !== true && result.encoded) {
+        const seqNum = Number(header['MsgSeqNum'])
+        const raw = result.encoded.toString('latin1')
+        const sendingTime = fieldOf(raw, Tag.SendingTime) ?? ''
+        this.queueStore(s => s.saveSent({ seqNum, msgType, sendingTime, raw }))
+      }
+      callback?.(error, result)
+    })
+  }
+
+  private queueStore (write: (store: SessionStore) => Promise<void>): void {
+    const start = (): Promise<void> => write(this.gatewayStore)
+    // With nothing pending the write starts now: a synchronous store (the file store) has then
+    // recorded a sent message before control returns to the event loop.
+    const started = this.pendingStoreWrites === 0 ? startNow(start) : this.storeWrites.then(start)
+    this.pendingStoreWrites++
+    this.storeWrites = started
+      .catch((e: unknown) => this.sessionLogger.error(asError(e)))
+      .finally(() => { this.pendingStoreWrites-- })
+  }
+
+  protected override async onPreLogon (): Promise<void> {
+    if (this.config.description.ResetSeqNumFlag) this.queueStore(s => s.reset())
+    await super.onPreLogon()
+  }
+
+  // ---- states ----
+
+  /** Application messages are welcome while our TestRequest or a ResendRequest is outstanding. */
+  protected override validStateApplicationMsg (): boolean {
+    return this.loggedOn && (AWAITING_STATES.has(this.getState()) || super.validStateApplicationMsg())
+  }
+
+  protected override rxOnError (e: Error): void {
+    this.stoppedReason ??= `transport error: ${e.message}`
+    super.rxOnError(e)
+  }
+
+  private clearLogonTimer (): void {
+    if (this.logonTimer !== null) clearTimeout(this.logonTimer)
+    this.logonTimer = null
+  }
+
+  // ---- AsciiSession's abstract hooks ----
+
+  protected onApplicationMsg (msgType: string, view: MsgView): void {
+    const fields = (view.toObject() ?? {}) as ILooseObject
+    this.events.onMessage({
+      msgType,
+      seqNum: Number(view.getTyped(Tag.MsgSeqNum)),
+      possDup: view.getTyped(Tag.PossDupFlag) === true,
+      fields,
+      text: this.lastDecoded
+    })
+  }
+
+  /** jspurefix starts its heartbeat timer only after logon: until then, this one bounds the wait. */
+  override run (transport: MsgTransport): Promise<number> {
+    this.logonTimer = setTimeout(() => {
+      if (!this.loggedOn) this.disconnectNow(`no Logon within ${this.logonTimeoutMs / 1000} s`)
+    }, this.logonTimeoutMs)
+    this.logonTimer.unref()
+    return super.run(transport)
+  }
+
+  protected onReady (_: MsgView): void {
+    this.clearLogonTimer()
+    this.loggedOn = true
+    this.events.onLogon()
+  }
+
+  protected onStopped (error?: Error): void {
+    // FixSession.stop cannot leave ConfirmingLogout (its setState refuses), so a second stop()
+    // would run again: the state is forced here, and the end is reported once.
+    if (this.ended) return
+    this.ended = true
+    this.clearLogonTimer()
+    this.assignState(SessionState.Stopped)
+    this.loggedOn = false
+    const reason = this.stoppedReason ?? error?.message ?? 'session stopped'
+    this.events.onStopped(reason, error)
+  }
+
+  protected onLogon (_: MsgView, __: string, ___: string): boolean {
+    return true
+  }
+
+  protected onDecoded (_: string, text: string): void {
+    this.lastDecoded = text
+  }
+
+  protected onEncoded (_: string, __: string): void {}
+}
+
+function startNow (start: () => Promise<void>): Promise<void> {
+  try {
+    return start()
+  } catch (e) {
+    return Promise.reject(e)
+  }
+}
+
+function asDate (value: unknown): Date | null {
+  return value instanceof Date ? value : null
+}
+
+function asError (e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e))
+}
+
+/** The first value of `tag` in an SOH-delimited frame. */
+function fieldOf (raw: string, tag: number): string | null {
+  const at = raw.indexOf(`\x01${tag}=`)
+  if (at < 0) return null
+  const start = at + String(tag).length + 2
+  const end = raw.indexOf('\x01', start)
+  return raw.slice(start, end < 0 ? raw.length : end)
+}
+
+/** The first tag jspurefix's view reports as not belonging to the message type. */
+function firstUndefinedTag (view: MsgView): number | null {
+  const undefinedSegments = view.getUndefined()
+  if (undefinedSegments === null) return null
+  const first = Array.isArray(undefinedSegments) ? undefinedSegments[0] : undefinedSegments
+  return first?.startTag ?? null
+}
