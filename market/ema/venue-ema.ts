@@ -25,6 +25,7 @@
 import type { MarketRules } from '../../schemas/extensions.js'
 import { fromTicks, toTicks } from '../../schemas/decimal.js'
 import type { LmaClient } from '../teua/teua.js'
+import { durationMs } from '../lma/time.js'
 
 export interface VenueEmaConfig {
   partyID: string
@@ -130,6 +131,24 @@ export class VenueEma {
   private leaves (o: VenueOrder): bigint {
     const qs = this.config.market.quantityScale
     return toTicks(o.quantity, qs) - toTicks(o.cumQty, qs)
+  }
+
+  /**
+   * One round of the EMA's loop at `now`: each of the next `horizon` intervals that still take
+   * orders locally is rebalanced to its need; venue orders of intervals whose local gate has closed
+   * are canceled (what they would buy could no longer be resold).
+   */
+  async tick (book: LocalBook, now: Date, horizon: number): Promise<void> {
+    const { market } = this.config
+    const grid = durationMs(market.granularity)
+    const gate = durationMs(market.gateClosure)
+    const first = Math.floor((now.getTime() + gate) / grid) * grid + grid
+    for (let k = 0; k < horizon; k++) await this.step(book, new Date(first + k * grid).toISOString(), market.duration)
+    const closed = new Set([...this.orders.values()].filter((o) => o.state !== 'done' && Date.parse(o.dtStart) - gate <= now.getTime()).map((o) => `${o.dtStart} ${o.duration}`))
+    for (const key of closed) {
+      const [dtStart, duration] = key.split(' ') as [string, string]
+      await this.rebalance(dtStart, duration, {})
+    }
   }
 
   /** Reads the local book of an interval and the EMA's own open tenders in it, and rebalances to the need. */
