@@ -3,7 +3,10 @@
  * battery), trading over real HTTP for a few delivery intervals on simulated time. It prints the
  * trades, clearing prices and positions per interval, then stays up.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { HttpLocalBook } from '../rest/market-data-client.js'
+import { startFixEma, startFixVenue } from './fix.js'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
 import { HttpLmaClient } from '../rest/lma-client.js'
@@ -29,6 +32,8 @@ export interface DemoOptions {
   dataDir: string
   logLevel: string
   out: (line: string) => void
+  /** Attach one external FIX venue (our simulator) and an EMA trading at it. */
+  fixVenue?: boolean
 }
 
 export interface Demo {
@@ -60,6 +65,27 @@ export async function runDemo (options: DemoOptions): Promise<Demo> {
   }
   out(`registered ${controllers.length} TEUAs: ${controllers.map((c) => `${c.partyID} (${c.kind})`).join(', ')}`)
 
+  // One external FIX venue: our simulator with house liquidity (it sells at 80 and buys at 75 USD/MWh),
+  // and the EMA that buys the microgrid's shortfall and sells its surplus there.
+  let fix: { venue: Awaited<ReturnType<typeof startFixVenue>>, ema: Awaited<ReturnType<typeof startFixEma>> } | undefined
+  if (options.fixVenue === true) {
+    const storeDir = join(options.dataDir, 'fix')
+    rmSync(storeDir, { recursive: true, force: true })
+    const venue = await startFixVenue({
+      host: '127.0.0.1', port: 0, senderCompId: 'VENUE', targetCompId: 'TE-EMA', heartbeatSeconds: 30, storeDir: join(storeDir, 'venue'),
+      scales: { priceScale: 0, quantityScale: 4 }, duration: DEMO_MARKET.duration, horizon: options.intervals + 3,
+      liquidity: [{ side: 'sell', price: '80', quantity: '0.0200' }, { side: 'buy', price: '75', quantity: '0.0200' }], now: () => clock.now()
+    })
+    const ema = await startFixEma({
+      lmaUrl: market.url, partyID: 'ema-fix', market: DEMO_MARKET, markup: '0.005', importLimit: '20', exportLimit: '20',
+      units: { priceShift: 3, priceScale: 0, quantityShift: -3, quantityScale: 4 },
+      venue: { host: '127.0.0.1', port: venue.port, senderCompId: 'TE-EMA', targetCompId: 'VENUE', heartbeatSeconds: 30, storeDir: join(storeDir, 'ema') },
+      db: market.db, log: (message, detail) => out(`  ema-fix: ${message} ${JSON.stringify(detail ?? {})}`)
+    })
+    fix = { venue, ema }
+    out(`FIX venue simulator on 127.0.0.1:${venue.port}; ema-fix logged on (the venue sells at 80 USD/MWh and buys at 75)`)
+  }
+
   // Delivery intervals: the next whole hours, starting two hours from now.
   const first = Math.ceil((clock.now().getTime() + 2 * 3_600_000) / 3_600_000) * 3_600_000
   const settled = async () => {
@@ -89,13 +115,28 @@ export async function runDemo (options: DemoOptions): Promise<Demo> {
         }
       }
       await settled()
+      if (fix !== undefined) {
+        // The EMA trades what the local book lacks at the venue, then resells it here.
+        const need = await fix.ema.ema.step(new HttpLocalBook(market.url, DEMO_MARKET.marketContext), dtStart, DEMO_MARKET.duration)
+        for (let i = 0; i < 50 && [...fix.ema.ema.orders.values()].some((o) => o.state === 'pending'); i++) await new Promise((r) => setTimeout(r, 20))
+        await fix.ema.fix.settled()
+        await settled()
+        const wants = [...(need.buy !== undefined ? [`buy ${need.buy.quantity} kWh at <= ${need.buy.limit}`] : []), ...(need.sell !== undefined ? [`sell ${need.sell.quantity} kWh at >= ${need.sell.limit}`] : [])]
+        if (wants.length > 0) out(`  ema-fix round ${round}: at the venue, ${wants.join('; ')}`)
+      }
     }
+    // Venue orders of the interval end at its local gate closure.
+    if (fix !== undefined) await fix.ema.ema.rebalance(dtStart, DEMO_MARKET.duration, {})
     // Gate closure: what did not trade is canceled; then the interval is delivered.
     clock.jumpTo(new Date(first + k * 3_600_000 - 5 * 60_000))
     await lma.closeDueIntervals()
     await settled()
     for (const sc of controllers) sc.deliver(dtStart, teuas.get(sc.partyID)!.position(dtStart))
     report(out, dtStart, controllers, teuas)
+    if (fix !== undefined) {
+      const ema = lma.transactionsOf('ema-fix').filter((t) => t.instrument.dtStart === dtStart)
+      out(`  ${pad('ema-fix', 12)} ${pad('ema', 8)} ${ema.length} local trade(s): ${ema.map((t) => `${t.side} ${fromTicks(t.quantityTicks, 1)} at ${fromTicks(t.priceTicks, 3)}`).join(', ') || '-'}`)
+    }
   }
   out(`\nThe market stays up (simulated time runs on from ${clock.now().toISOString()}).`)
   out(`OpenAPI docs: ${market.url}/docs   ledger tables: parties, tenders, transactions, positions, book_events`)
@@ -103,6 +144,8 @@ export async function runDemo (options: DemoOptions): Promise<Demo> {
   return {
     market, teuaApp,
     close: async () => {
+      await fix?.ema.stop()
+      await fix?.venue.stop()
       await teuaApp.close()
       await market.close()
     }

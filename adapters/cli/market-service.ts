@@ -1,6 +1,7 @@
 /**
  * Starts an LMA with its store and HTTP server: what `te-gateway lma` and the demo share.
  */
+import { join } from 'node:path'
 import { rmSync } from 'node:fs'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
@@ -10,6 +11,7 @@ import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OadrVtn, publishMarketPrices, vtnRoutes } from '../openadr/vtn.js'
 import { PgVtnStore } from '../postgres/openadr-store.js'
+import { startFixReporting, type ReportingSession } from './fix.js'
 import { openDatabase, type Database } from '../postgres/database.js'
 import { PgLedger } from '../postgres/ledger.js'
 import { LocalMarketAgent } from '../../market/lma/lma.js'
@@ -33,6 +35,8 @@ export interface MarketServiceOptions {
   emlCts?: EmlCtsConfig
   /** Serve an OpenADR 2.0b VTN with this VTN ID, publishing the market's prices. */
   openadrVtn?: string
+  /** FIX reporting acceptors (adapters/fix/reporting.ts), SenderCompID TE-GATEWAY, stores under dataDir/fix. */
+  fixReporting?: ReportingSession[]
 }
 
 export interface MarketService {
@@ -78,11 +82,18 @@ export async function startMarketService (options: MarketServiceOptions): Promis
   }
   app0.log = app.log
   const address = await app.listen({ port: options.port, host: options.host })
+  const stopReporting = options.fixReporting === undefined || options.fixReporting.length === 0
+    ? async () => {}
+    : await startFixReporting(lma, options.fixReporting, {
+      host: options.host, senderCompId: 'TE-GATEWAY', storeDir: join(options.dataDir, 'fix'),
+      log: (message, detail) => app.log.info(detail ?? {}, message)
+    })
   const gate = setInterval(() => { lma.closeDueIntervals().catch((error: unknown) => app.log.error({ err: error }, 'gate closure failed')) }, 1000)
   return {
     lma, app, db, url: address,
     close: async () => {
       clearInterval(gate)
+      await stopReporting()
       await app.close()
       await lma.close()
       await db.close()

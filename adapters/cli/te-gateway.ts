@@ -16,6 +16,10 @@ import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
+import { LiquiditySpec, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
+import { fixSessionCommand } from '../fix/session/cli.js'
+import { jsonLog } from '../fix/session/log.js'
+import { openDatabase } from '../postgres/database.js'
 import { startParticipants } from './participants.js'
 import { loadControllers } from '../../market/sc/controllers.js'
 import { parsePayload } from '../../schemas/codec.js'
@@ -48,6 +52,13 @@ function minutes (value: string): number {
   return n
 }
 
+/** A commander argument checked by a zod schema; its message is the error. */
+function zodArgument<T> (schema: z.ZodType<T>, value: string): T {
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'invalid')
+  return parsed.data
+}
+
 /** A market's rules, asked of the LMA (eiRequestMarketRules): the one named, or its first. */
 async function marketAt (lmaUrl: string, marketContext?: string) {
   const answer = await fetch(`${lmaUrl}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
@@ -76,8 +87,9 @@ program.command('demo', { isDefault: true })
   .option('-n, --intervals <count>', 'delivery intervals to trade', positive, 4)
   .option('-c, --config <file>', 'supervisory controllers (JSON)', `${root}market/sc/demo-microgrid.json`)
   .option('--data-dir <dir>', 'embedded PostgreSQL directory, when DATABASE_URL is unset (the demo starts it afresh)', env.DATA_DIR ?? './data/demo')
+  .option('--fix-venue', 'attach an external FIX venue (our simulator) and an EMA trading the microgrid\'s shortfall and surplus there')
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'warn')
-  .action(async (o: { port: number, host: string, intervals: number, config: string, dataDir: string, logLevel: string }) => {
+  .action(async (o: { port: number, host: string, intervals: number, config: string, dataDir: string, logLevel: string, fixVenue?: boolean }) => {
     console.log(`te-gateway demo: ${o.intervals} delivery interval(s), ledger ${env.DATABASE_URL ? 'PostgreSQL (schema te_demo)' : `embedded PostgreSQL in ${o.dataDir}`}`)
     const demo = await runDemo({ ...o, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), out: (line) => console.log(line) })
     onSignals(demo.close)
@@ -93,8 +105,9 @@ program.command('lma')
   .option('--openadr-vtn [vtnID]', 'also be an OpenADR 2.0b VTN for downstream VENs (/OpenADR2/Simple/2.0b/...): each interval\'s last trade price, published as ELECTRICITY_PRICE events')
   .option('--eml-cts <file>', 'also serve the eml-cts binding (its URIs and JSON dialect) to the eml-cts TEUAs listed in this JSON file: {"parties": [{"partyId": 1, "teuaURI": "http://host:8080/teua/0"}], "marketContext"?: "..."}')
   .option('--lme-url <url>', 'run the (single) market\'s matching engine in an LME service (te-gateway lme) instead of in this process; several markets: lmeUrl per market in --markets', env.LME_URL)
+  .option('--fix-reporting <session...>', 'FIX reporting sessions (acceptors, SenderCompID TE-GATEWAY): COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 HOUSE1@9881:party=house-1:drop', (v: string, all: ReportingSession[] = []) => [...all, zodArgument(ReportingSpec, v)])
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, logLevel: string }) => {
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string }) => {
     const Markets = z.array(MarketRules.extend({ selfTrade: z.enum(['cancelResting', 'cancelIncoming', 'allow']).optional(), lmeUrl: z.url().optional() })).min(1)
     let markets = o.markets === undefined ? [DEMO_MARKET] : Markets.parse(JSON.parse(readFileSync(o.markets, 'utf8')))
     if (o.lmeUrl !== undefined) {
@@ -102,7 +115,7 @@ program.command('lma')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
     const emlCts = o.emlCts === undefined ? undefined : EmlCtsConfig.parse(JSON.parse(readFileSync(o.emlCts, 'utf8')))
-    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }) })
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
   })
@@ -178,6 +191,77 @@ program.command('ema-openadr')
       log('EMA started', { ema: ema.partyID, vtn: ema.vtnUrl })
     }
     onSignals(async () => { for (const stop of stops) await stop() })
+  })
+
+program.addCommand(fixSessionCommand())
+
+program.command('fix-venue')
+  .description('run a FIX venue simulator (our LME behind our FIX acceptor) with house liquidity in every coming interval: an external market for ema-fix')
+  .option('-p, --port <port>', 'port', port, 9878)
+  .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
+  .option('--sender-comp-id <id>', 'our SenderCompID', 'VENUE')
+  .option('--target-comp-id <id>', 'the EMA\'s CompID', 'TE-EMA')
+  .option('--heartbeat <seconds>', 'HeartBtInt', positive, 30)
+  .option('--price-scale <n>', 'decimal places of venue prices', Number, 0)
+  .option('--quantity-scale <n>', 'decimal places of venue quantities', Number, 4)
+  .option('--duration <iso>', 'the venue\'s delivery intervals', 'PT1H')
+  .option('--horizon <n>', 'coming intervals kept liquid', positive, 24)
+  .option('--liquidity <order...>', 'house orders per interval, side:price:quantity in venue units', (v: string, all: string[] = []) => [...all, v], ['sell:150:0.0200', 'buy:60:0.0200'])
+  .option('--store-dir <dir>', 'FIX session store', './data/fix-venue')
+  .option('--log-level <level>', 'session log level', env.LOG_LEVEL ?? 'info')
+  .action(async (o: { port: number, host: string, senderCompId: string, targetCompId: string, heartbeat: number, priceScale: number, quantityScale: number, duration: string, horizon: number, liquidity: string[], storeDir: string, logLevel: string }) => {
+    const { port: bound, stop } = await startFixVenue({
+      host: o.host, port: o.port, senderCompId: o.senderCompId, targetCompId: o.targetCompId, heartbeatSeconds: o.heartbeat, storeDir: o.storeDir,
+      scales: { priceScale: o.priceScale, quantityScale: o.quantityScale }, duration: o.duration, horizon: o.horizon,
+      liquidity: o.liquidity.map((l) => zodArgument(LiquiditySpec, l)), sessionLog: jsonLog(o.logLevel as 'info')
+    })
+    console.error(JSON.stringify({ time: new Date().toISOString(), msg: 'FIX venue simulator listening', host: o.host, port: bound, senderCompId: o.senderCompId, targetCompId: o.targetCompId }))
+    onSignals(stop)
+  })
+
+program.command('ema-fix')
+  .description('run an EMA at an external FIX venue: it buys the microgrid\'s shortfall and sells its surplus there (NewOrderSingle, Cancel/Replace, Cancel) and trades the fills back in the local market')
+  .requiredOption('--lma <url>', 'the LMA, e.g. http://127.0.0.1:3000')
+  .option('--venue <host:port>', 'the venue\'s FIX acceptor', '127.0.0.1:9878')
+  .option('--sender-comp-id <id>', 'our SenderCompID', 'TE-EMA')
+  .option('--target-comp-id <id>', 'the venue\'s CompID', 'VENUE')
+  .option('--heartbeat <seconds>', 'HeartBtInt', positive, 30)
+  .option('--party-id <id>', 'the EMA\'s party at the LMA', 'ema-fix')
+  .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
+  .option('--markup <decimal>', 'margin per unit on what it trades back locally', '0.005')
+  .option('--import-limit <quantity>', 'what the connection imports per interval', '50')
+  .option('--export-limit <quantity>', 'what the connection exports per interval', '50')
+  .option('--price-shift <n>', 'venue price = local price x 10^n (3: USD/kWh locally, USD/MWh at the venue)', Number, 3)
+  .option('--price-scale <n>', 'decimal places of venue prices', Number, 0)
+  .option('--quantity-shift <n>', 'venue quantity = local quantity x 10^n (-3: kWh locally, MWh at the venue)', Number, -3)
+  .option('--quantity-scale <n>', 'decimal places of venue quantities', Number, 4)
+  .option('--every <seconds>', 'seconds between rounds', positive, 10)
+  .option('--horizon <intervals>', 'how many coming intervals to trade', positive, 3)
+  .option('--store-dir <dir>', 'FIX session store', './data/ema-fix')
+  .option('--data-dir <dir>', 'embedded PostgreSQL for the FIX message ledger, when DATABASE_URL is unset', './data/ema-fix/ledger')
+  .option('--log-level <level>', 'session log level', env.LOG_LEVEL ?? 'info')
+  .action(async (o: { lma: string, venue: string, senderCompId: string, targetCompId: string, heartbeat: number, partyId: string, market?: string, markup: string, importLimit: string, exportLimit: string, priceShift: number, priceScale: number, quantityShift: number, quantityScale: number, every: number, horizon: number, storeDir: string, dataDir: string, logLevel: string }) => {
+    const m = /^(.+):(\d+)$/.exec(o.venue)
+    if (m === null) throw new InvalidArgumentError('--venue is host:port')
+    const market = await marketAt(o.lma, o.market)
+    const db = await openDatabase(env.DATABASE_URL !== undefined ? { url: env.DATABASE_URL } : { dataDir: o.dataDir })
+    const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
+    const fix = await startFixEma({
+      lmaUrl: o.lma, partyID: o.partyId, market, markup: o.markup, importLimit: o.importLimit, exportLimit: o.exportLimit,
+      units: { priceShift: o.priceShift, priceScale: o.priceScale, quantityShift: o.quantityShift, quantityScale: o.quantityScale },
+      venue: { host: m[1]!, port: port(m[2]!), senderCompId: o.senderCompId, targetCompId: o.targetCompId, heartbeatSeconds: o.heartbeat, storeDir: o.storeDir },
+      db, log, sessionLog: jsonLog(o.logLevel as 'info')
+    })
+    log('EMA at the FIX venue', { venue: o.venue, party: o.partyId, market: market.marketContext })
+    let running = false
+    const timer = setInterval(() => {
+      if (running) return
+      running = true
+      fix.tick(new Date(), o.horizon)
+        .catch((error: unknown) => log('round failed', { error: String(error) }))
+        .finally(() => { running = false })
+    }, o.every * 1000)
+    onSignals(async () => { clearInterval(timer); await fix.stop(); await db.close() })
   })
 
 program.command('lme')

@@ -52,8 +52,12 @@ export class FixVenueSimulator implements FixApplication {
 
   constructor (private readonly scales: VenueScales, private readonly marketContext = 'venue') {}
 
-  /** Rests an order of the venue house (liquidity the counterparty can trade with). */
+  /** Rests an order of the venue house (liquidity the counterparty can trade with). House orders that cross each other are refused. */
   seed (dtStart: string, duration: string, side: 'buy' | 'sell', price: string, quantity: string): void {
+    const book = this.mechanism.snapshot(this.instrument(dtStart, duration), { depth: 1, orders: false })
+    const ticks = Number(toTicks(price, this.scales.priceScale))
+    const opposite = side === 'buy' ? book?.asks[0]?.price : book?.bids[0]?.price
+    if (opposite !== undefined && (side === 'buy' ? ticks >= opposite : ticks <= opposite)) throw new Error(`house ${side} at ${price} would cross the house's own ${side === 'buy' ? 'offer' : 'bid'}`)
     const events = this.mechanism.submit({
       orderId: `house-${++this.nextOrder}`, partyId: HOUSE, instrument: this.instrument(dtStart, duration), side,
       price: Number(toTicks(price, this.scales.priceScale)), quantity: Number(toTicks(quantity, this.scales.quantityScale))

@@ -31,4 +31,26 @@ describe('demo microgrid', () => {
       await demo.close()
     }
   }, 120_000)
+
+  it('with one FIX venue attached: the EMA buys the shortfall there and resells it here; every FIX message in the ledger', async () => {
+    const lines: string[] = []
+    const demo = await runDemo({
+      port: 0, host: '127.0.0.1', intervals: 1, config: 'market/sc/demo-microgrid.json', logLevel: 'warn', fixVenue: true,
+      dataDir: join(mkdtempSync(join(tmpdir(), 'te-demo-')), 'pglite'), out: (line) => lines.push(line),
+      ...(process.env.DATABASE_URL !== undefined && { databaseUrl: process.env.DATABASE_URL })
+    })
+    try {
+      expect(lines.join('\n')).toMatch(/FIX venue simulator on 127\.0\.0\.1:\d+; ema-fix logged on/)
+      const ema = demo.market.lma.transactionsOf('ema-fix')
+      expect(ema.length).toBeGreaterThan(0)
+      expect(ema.every((t) => t.side === 'sell')).toBe(true)
+      const positions = (await demo.market.db.pool.query('SELECT sum(net_quantity)::text AS net FROM positions GROUP BY dt_start')).rows
+      for (const p of positions) expect(Number(p.net)).toBe(0)
+      const fix = (await demo.market.db.pool.query("SELECT direction, msg_type FROM fix_messages ORDER BY id")).rows.map((r) => `${r.direction} ${r.msg_type}`)
+      expect(fix[0]).toBe('out D')
+      expect(fix).toContain('in 8')
+    } finally {
+      await demo.close()
+    }
+  }, 120_000)
 })

@@ -1,0 +1,135 @@
+/**
+ * FIX from the command line and the demo:
+ *   - startFixVenue: the venue simulator (our LME behind our FIX acceptor) with house liquidity
+ *     in every coming interval;
+ *   - startFixEma: the venue EMA, a party of the LMA that trades the microgrid's shortfall and
+ *     surplus at a FIX venue (initiator), recording every FIX message in its ledger;
+ *   - startFixReporting: reporting acceptors (drop copies, trade capture, market data) beside an LMA.
+ */
+import { join } from 'node:path'
+import { z } from 'zod'
+import type { MarketRules } from '../../schemas/extensions.js'
+import type { LocalMarketAgent } from '../../market/lma/lma.js'
+import { durationMs } from '../../market/lma/time.js'
+import { VenueEma } from '../../market/ema/venue-ema.js'
+import type { Database } from '../postgres/database.js'
+import { PgFixMessageLog } from '../postgres/fix-message-log.js'
+import { HttpLmaClient } from '../rest/lma-client.js'
+import { HttpLocalBook } from '../rest/market-data-client.js'
+import { FixEma } from '../fix/ema.js'
+import type { VenueUnits } from '../fix/instrument.js'
+import { FixTradeReporting } from '../fix/reporting.js'
+import { FixSessionEndpoint } from '../fix/session/endpoint.js'
+import type { SessionLog } from '../fix/session/log.js'
+import { FixVenueSimulator } from '../fix/venue.js'
+
+type Log = (message: string, detail?: Record<string, unknown>) => void
+
+/** House liquidity of the simulated venue: an order per coming interval, e.g. "sell:150:0.0100". */
+export const LiquiditySpec = z.string().regex(/^(buy|sell):\d+(\.\d+)?:\d+(\.\d+)?$/, 'side:price:quantity, e.g. sell:150:0.0100')
+  .transform((s) => { const [side, price, quantity] = s.split(':') as ['buy' | 'sell', string, string]; return { side, price, quantity } })
+
+export interface FixVenueOptions {
+  host: string
+  port: number
+  senderCompId: string
+  targetCompId: string
+  heartbeatSeconds: number
+  storeDir: string
+  scales: { priceScale: number, quantityScale: number }
+  /** The venue's delivery intervals (ISO 8601 duration) and how many coming ones to keep liquid. */
+  duration: string
+  horizon: number
+  liquidity: Array<{ side: 'buy' | 'sell', price: string, quantity: string }>
+  sessionLog?: SessionLog
+  now?: () => Date
+}
+
+export async function startFixVenue (o: FixVenueOptions): Promise<{ venue: FixVenueSimulator, port: number, stop: () => Promise<void> }> {
+  const venue = new FixVenueSimulator(o.scales)
+  const step = durationMs(o.duration)
+  const seeded = new Set<number>()
+  const now = o.now ?? (() => new Date())
+  const seed = () => {
+    const first = Math.floor(now().getTime() / step) * step + step
+    for (let k = 0; k < o.horizon; k++) {
+      const start = first + k * step
+      if (seeded.has(start)) continue
+      seeded.add(start)
+      for (const l of o.liquidity) venue.seed(new Date(start).toISOString(), o.duration, l.side, l.price, l.quantity)
+    }
+  }
+  seed()
+  const timer = setInterval(seed, Math.min(step, 60_000))
+  const endpoint = new FixSessionEndpoint({
+    role: 'acceptor', host: o.host, port: o.port, senderCompId: o.senderCompId, targetCompId: o.targetCompId, heartbeatSeconds: o.heartbeatSeconds, storeDir: o.storeDir,
+    ...(o.sessionLog !== undefined && { log: o.sessionLog })
+  }, venue)
+  const { port } = await endpoint.start()
+  return { venue, port, stop: async () => { clearInterval(timer); await endpoint.stop() } }
+}
+
+export interface FixEmaOptions {
+  lmaUrl: string
+  partyID: string
+  market: MarketRules
+  markup: string
+  importLimit: string
+  exportLimit: string
+  units: VenueUnits
+  venue: { host: string, port: number, senderCompId: string, targetCompId: string, heartbeatSeconds: number, storeDir: string }
+  db: Database
+  log: Log
+  sessionLog?: SessionLog
+}
+
+/** The venue EMA, registered with the LMA and logged on to the venue; call tick() to trade. */
+export async function startFixEma (o: FixEmaOptions): Promise<{ ema: VenueEma, fix: FixEma, tick: (now: Date, horizon: number) => Promise<void>, stop: () => Promise<void> }> {
+  const ledger = new PgFixMessageLog(o.db)
+  const fix = new FixEma({ name: `${o.venue.senderCompId}->${o.venue.targetCompId}`, market: o.market, units: o.units, log: ledger, onError: (error) => o.log('execution not applied', { error: error.message }) })
+  const endpoint = new FixSessionEndpoint({ role: 'initiator', ...o.venue, ...(o.sessionLog !== undefined && { log: o.sessionLog }) }, fix)
+  await endpoint.start()
+  for (let i = 0; i < 250 && !fix.loggedOn; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  if (!fix.loggedOn) {
+    await endpoint.stop(0)
+    throw new Error(`no FIX logon at ${o.venue.host}:${o.venue.port} as ${o.venue.senderCompId} within 5 s`)
+  }
+  const { client, answer } = await HttpLmaClient.register(o.lmaUrl, { partyID: o.partyID, partyRole: 'ema', marketContext: [o.market.marketContext] })
+  const ema = new VenueEma({ partyID: o.partyID, lmaPartyID: answer.registrarPartyID ?? 'lma', market: o.market, markup: o.markup, importLimit: o.importLimit, exportLimit: o.exportLimit }, fix, client)
+  fix.attach(ema)
+  const book = new HttpLocalBook(o.lmaUrl, o.market.marketContext)
+  return {
+    ema, fix,
+    tick: async (now, horizon) => {
+      await ema.tick(book, now, horizon)
+      await fix.settled()
+    },
+    stop: () => endpoint.stop()
+  }
+}
+
+/** A reporting session: CompID@port, optionally for one party, optionally with drop copies. */
+export const ReportingSpec = z.string().regex(/^[A-Za-z0-9_.-]+@\d+(:party=[^:]+)?(:drop)?$/, 'COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 or HOUSE1@9881:party=house-1:drop')
+  .transform((s) => {
+    const [head, ...rest] = s.split(':')
+    const [targetCompId, port] = head!.split('@') as [string, string]
+    const party = rest.find((r) => r.startsWith('party='))?.slice('party='.length)
+    return { targetCompId, port: Number(port), ...(party !== undefined && { partyID: party }), dropCopies: rest.includes('drop') }
+  })
+export type ReportingSession = z.output<typeof ReportingSpec>
+
+/** Reporting acceptors beside an LMA, one per counterparty or regulator. */
+export async function startFixReporting (lma: LocalMarketAgent, sessions: ReportingSession[], o: { host: string, senderCompId: string, storeDir: string, log: Log, sessionLog?: SessionLog }): Promise<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = []
+  for (const s of sessions) {
+    const reporting = new FixTradeReporting(lma, { ...(s.partyID !== undefined && { partyID: s.partyID }), dropCopies: s.dropCopies, onError: (error) => o.log('FIX report not sent', { session: s.targetCompId, error: error.message }) })
+    const endpoint = new FixSessionEndpoint({
+      role: 'acceptor', host: o.host, port: s.port, senderCompId: o.senderCompId, targetCompId: s.targetCompId, heartbeatSeconds: 30, storeDir: join(o.storeDir, 'reporting'),
+      ...(o.sessionLog !== undefined && { log: o.sessionLog })
+    }, reporting)
+    const { port } = await endpoint.start()
+    o.log('FIX reporting session listening', { targetCompId: s.targetCompId, port, party: s.partyID ?? 'all', dropCopies: s.dropCopies })
+    stops.push(async () => { reporting.close(); await endpoint.stop() })
+  }
+  return async () => { for (const stop of stops) await stop() }
+}
