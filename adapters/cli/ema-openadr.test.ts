@@ -44,8 +44,8 @@ describe('te-gateway ema-openadr --config', () => {
   it('runs an EMA per utility, each its own party with its own tenders', async () => {
     const emas = readEmaFile(file('two.json', {
       emas: [
-        { partyID: 'ema-a', vtnUrl: vtns[0]!.url, venName: 'mg-a', markup: '0.01', importLimit: '5', pollSeconds: 3600 },
-        { partyID: 'ema-b', vtnUrl: vtns[1]!.url, venName: 'mg-b', markdown: '0.02', exportLimit: '3', pollSeconds: 3600 }
+        { partyID: 'ema-a', vtnUrl: vtns[0]!.url, venName: 'mg-a', markup: '0.01', importLimit: '5', pollSeconds: 3600, tokenFile: join(dir, 'a.token') },
+        { partyID: 'ema-b', vtnUrl: vtns[1]!.url, venName: 'mg-b', markdown: '0.02', exportLimit: '3', pollSeconds: 3600, tokenFile: join(dir, 'b.token') }
       ]
     }))
     for (const [k, { vtn }] of vtns.entries()) vtn.publishPrices('urn:rtp', [{ dtStart: '2026-06-20T12:00:00Z', duration: 'PT15M', price: k === 0 ? '0.20' : '0.10' }])

@@ -27,6 +27,8 @@ export const OpenadrEmaConfig = z.object({
   importLimit: decimal.default('0'),
   exportLimit: decimal.default('0'),
   pollSeconds: z.number().int().min(1).max(3600).default(10),
+  /** Where the EMA keeps its LMA token, so a restart acts as the same party (default ./data/ema-openadr/{partyID}.lma-token). */
+  tokenFile: z.string().optional(),
   /** Report cleared trades (oadrUpdateReport), remembering what was reported in this file. */
   reportedFile: z.string().optional(),
   /** Mutual TLS: PEM files of our certificate, its key, and the CA the VTN's certificate chains to. */
@@ -58,8 +60,8 @@ export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log:
   const markets = parsePayload('eiReplyMarketRules', await rules.json()).marketRules ?? []
   const market = c.marketContext === undefined ? markets[0] : markets.find((m) => m.marketContext === c.marketContext)
   if (market === undefined) throw new Error(`no market ${c.marketContext ?? ''} at ${lmaUrl}`)
-  const { client, answer: registered } = await HttpLmaClient.register(lmaUrl, { partyID: c.partyID, partyRole: 'ema', marketContext: [market.marketContext] })
-  const ema = new PriceEma({ partyID: c.partyID, lmaPartyID: registered.registrarPartyID ?? 'lma', market, markup: c.markup, markdown: c.markdown, importLimit: c.importLimit, exportLimit: c.exportLimit }, client)
+  const { client, lmaPartyID } = await HttpLmaClient.registerOnce(lmaUrl, { partyID: c.partyID, partyRole: 'ema', marketContext: [market.marketContext] }, c.tokenFile ?? `./data/ema-openadr/${c.partyID}.lma-token`)
+  const ema = new PriceEma({ partyID: c.partyID, lmaPartyID, market, markup: c.markup, markdown: c.markdown, importLimit: c.importLimit, exportLimit: c.exportLimit }, client)
   const tls = c.tls === undefined ? undefined : { cert: readFileSync(c.tls.cert), key: readFileSync(c.tls.key), ca: readFileSync(c.tls.ca) }
   const ven = new OadrVen({
     vtnUrl: c.vtnUrl, venName: c.venName, ema, log: elog,

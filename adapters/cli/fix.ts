@@ -87,6 +87,13 @@ export interface FixEmaOptions {
 export async function startFixEma (o: FixEmaOptions): Promise<{ ema: VenueEma, fix: FixEma, tick: (now: Date, horizon: number) => Promise<void>, stop: () => Promise<void> }> {
   const ledger = new PgFixMessageLog(o.db)
   const fix = new FixEma({ name: `${o.venue.senderCompId}->${o.venue.targetCompId}`, market: o.market, units: o.units, log: ledger, onError: (error) => o.log('execution not applied', { error: error.message }) })
+  const { client, lmaPartyID } = await HttpLmaClient.registerOnce(o.lmaUrl, { partyID: o.partyID, partyRole: 'ema', marketContext: [o.market.marketContext] }, join(o.venue.storeDir, `${o.partyID}.lma-token`))
+  const ema = new VenueEma({ partyID: o.partyID, lmaPartyID, market: o.market, markup: o.markup, importLimit: o.importLimit, exportLimit: o.exportLimit }, fix, client)
+  fix.attach(ema)
+  // A restart picks up where the last run left off, before the session can bring anything new:
+  // its venue orders, and any fill not yet traded back.
+  const recovered = await fix.recover(await ledger.messages(fix.name))
+  if (ema.orders.size > 0) o.log('recovered from the ledger', { orders: ema.orders.size, executions: recovered })
   const endpoint = new FixSessionEndpoint({ role: 'initiator', ...o.venue, ...(o.sessionLog !== undefined && { log: o.sessionLog }) }, fix)
   await endpoint.start()
   for (let i = 0; i < 250 && !fix.loggedOn; i++) await new Promise((resolve) => setTimeout(resolve, 20))
@@ -94,9 +101,6 @@ export async function startFixEma (o: FixEmaOptions): Promise<{ ema: VenueEma, f
     await endpoint.stop(0)
     throw new Error(`no FIX logon at ${o.venue.host}:${o.venue.port} as ${o.venue.senderCompId} within 5 s`)
   }
-  const { client, answer } = await HttpLmaClient.register(o.lmaUrl, { partyID: o.partyID, partyRole: 'ema', marketContext: [o.market.marketContext] })
-  const ema = new VenueEma({ partyID: o.partyID, lmaPartyID: answer.registrarPartyID ?? 'lma', market: o.market, markup: o.markup, importLimit: o.importLimit, exportLimit: o.exportLimit }, fix, client)
-  fix.attach(ema)
   const book = new HttpLocalBook(o.lmaUrl, o.market.marketContext)
   return {
     ema, fix,

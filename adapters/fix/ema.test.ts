@@ -31,6 +31,7 @@ let venue: FixVenueSimulator
 let fixEma: FixEma
 let ema: VenueEma
 let book: HttpLocalBook
+let emaClient: HttpLmaClient
 const recorded: Array<{ direction: string, msgType: string }> = []
 const endpoints: FixSessionEndpoint[] = []
 
@@ -69,6 +70,7 @@ describe('venue EMA over FIX against our venue simulator', () => {
     await initiator.start()
     await until(() => fixEma.loggedOn)
     const { client } = await HttpLmaClient.register(service.url, { partyID: 'ema-fix', partyRole: 'ema' })
+    emaClient = client
     ema = new VenueEma(config, fixEma, client, 'ema')
     fixEma.attach(ema)
     book = new HttpLocalBook(service.url, market.marketContext)
@@ -94,6 +96,15 @@ describe('venue EMA over FIX against our venue simulator', () => {
     const rows = await new PgFixMessageLog(service.db).messages('venue')
     expect(rows.map((r) => `${r.direction} ${r.msgType} ${r.seqNum}`)).toEqual(['out D 2', 'in 8 2', 'in 8 3'])
     expect(rows[2]!.message).toMatch(/\|150=F\|/)
+
+    // A restarted EMA rebuilds its venue orders from the ledger and applies the executions again:
+    // the fill was traded back already, so the LMA records nothing new.
+    const restartedFix = new FixEma({ name: 'venue', market, units })
+    const restarted = new VenueEma(config, restartedFix, emaClient, 'ema2')
+    restartedFix.attach(restarted)
+    expect(await restartedFix.recover(rows)).toBe(2)
+    expect([...restarted.orders.values()]).toMatchObject([{ side: 'buy', quantity: '8.0', cumQty: '8.0', state: 'done' }])
+    expect(service.lma.tendersOf('ema-fix')).toHaveLength(1)
   })
 
   it('a partial fill, then less need (a quantity-reducing replace), then none (a cancel)', async () => {

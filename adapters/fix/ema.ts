@@ -7,13 +7,14 @@
  * Amounts are converted exactly to the venue's units, and back. A market whose scales cannot hold
  * the venue's ticks is refused at start, so every fill converts exactly.
  *
- * Every application message, sent or received, is recorded (FixMessageLog: the ledger). Executions
- * are applied one at a time, in the order received; a PossDup resend counts once (by ExecID).
+ * Every application message, sent or received, is recorded (FixMessageLog: the ledger), and a
+ * restarted EMA rebuilds its venue orders from it (recover). Executions are applied one at a time,
+ * in the order received; a PossDup resend counts once (by ExecID).
  */
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { FixMessageEntry } from '../postgres/fix-message-log.js'
 import type { Execution, Venue, VenueEma } from '../../market/ema/venue-ema.js'
-import { fromVenuePrice, fromVenueQuantity, instrumentOf, toVenuePrice, toVenueQuantity, type VenueUnits } from './instrument.js'
+import { fromVenuePrice, fromVenueQuantity, instrumentOf, intervalOf, toVenuePrice, toVenueQuantity, type VenueUnits } from './instrument.js'
 import { rawFields, required, SIDE } from './fields.js'
 import type { FixApplication, FixSessionHandle, ReceivedMessage } from './session/endpoint.js'
 
@@ -49,6 +50,11 @@ export class FixEma implements Venue, FixApplication {
     this.ema = ema
   }
 
+  /** The session's name in the ledger. */
+  get name (): string {
+    return this.options.name
+  }
+
   get loggedOn (): boolean {
     return this.session !== undefined
   }
@@ -67,9 +73,35 @@ export class FixEma implements Venue, FixApplication {
     this.applying = this.applying
       .then(async () => {
         await log
-        await this.ema?.onExecution(this.executionOf(message))
+        await this.ema?.onExecution(this.executionOf(message.text))
       })
       .catch((error: unknown) => this.options.onError?.(error as Error))
+  }
+
+  /**
+   * Rebuilds the EMA's venue orders after a restart, from the FIX messages in the ledger (in the
+   * order recorded): every order sent, then every execution received, applied again. Trading back
+   * is idempotent at the LMA (its requestID is made of the ExecID). So a fill that arrived just
+   * before a crash is traded back now, and one traded back already changes nothing.
+   */
+  async recover (messages: readonly FixMessageEntry[]): Promise<number> {
+    const ema = this.ema
+    if (ema === undefined) throw new Error('attach the EMA first')
+    const { market, units } = this.options
+    let applied = 0
+    for (const m of messages) {
+      if (m.direction === 'out' && m.msgType === 'D') {
+        const body = JSON.parse(m.message) as { ClOrdID: string, Side: string, Price: string, OrderQtyData: { OrderQty: string }, Instrument: { SecurityID: string } }
+        const { dtStart, duration } = intervalOf(body.Instrument.SecurityID)
+        ema.orders.set(body.ClOrdID, {
+          clOrdID: body.ClOrdID, side: body.Side === SIDE.buy ? 'buy' : 'sell', dtStart, duration, state: 'pending',
+          quantity: fromVenueQuantity(body.OrderQtyData.OrderQty, market.quantityScale, units),
+          limit: fromVenuePrice(body.Price, market.priceScale, units), cumQty: fromVenueQuantity('0', market.quantityScale, units)
+        })
+      }
+      if (m.direction === 'in' && m.msgType === '8' && await ema.onExecution(this.executionOf(m.message))) applied++
+    }
+    return applied
   }
 
   /** Resolves once every execution received so far is applied. */
@@ -77,8 +109,8 @@ export class FixEma implements Venue, FixApplication {
     return this.applying
   }
 
-  private executionOf (message: ReceivedMessage): Execution {
-    const f = rawFields(message.text)
+  private executionOf (text: string): Execution {
+    const f = rawFields(text)
     const { market, units } = this.options
     const last = f.get(32) !== undefined && f.get(31) !== undefined && Number(f.get(32)) !== 0
     return {

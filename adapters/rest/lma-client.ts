@@ -3,6 +3,8 @@
  * delivery of eiCreateTransaction to each party's callback URI. Answers are checked with our
  * schemas before anyone uses them.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { parsePayload } from '../../schemas/codec.js'
 import type { PayloadName, Payload } from '../../schemas/registry.js'
 import type { LmaClient, LmaReply } from '../../market/teua/teua.js'
@@ -24,7 +26,7 @@ export class HttpLmaClient implements LmaClient {
   /** Set by tests: every answer passes through it. */
   static inspect: AnswerInspector | undefined
 
-  constructor (readonly baseUrl: string, private readonly token?: string, private readonly timeoutMs = 10_000) {}
+  constructor (readonly baseUrl: string, readonly token?: string, private readonly timeoutMs = 10_000) {}
 
   /** Registers a party (eiCreatePartyRegistration) and returns a client that acts as it. */
   static async register (baseUrl: string, registration: Registration): Promise<{ client: HttpLmaClient, answer: Payload<'eiCreatedPartyRegistration'> }> {
@@ -37,6 +39,22 @@ export class HttpLmaClient implements LmaClient {
     const token = res.headers.get(TOKEN_HEADER)
     if (res.status !== 200 || token === null) throw new Error(`registration of ${partyID} refused: ${answer.eiResponse.responseCode} ${answer.eiResponse.responseDescription ?? ''}`)
     return { client: new HttpLmaClient(baseUrl, token), answer }
+  }
+
+  /**
+   * A party that outlives its process: registered once, its token kept in `tokenFile` (mode 0600),
+   * so a restart acts as the same party rather than being refused as already registered.
+   */
+  static async registerOnce (baseUrl: string, registration: Registration, tokenFile: string): Promise<{ client: HttpLmaClient, lmaPartyID: string }> {
+    if (existsSync(tokenFile)) {
+      const saved = JSON.parse(readFileSync(tokenFile, 'utf8')) as { token: string, lmaPartyID: string, partyID: string }
+      if (saved.partyID !== registration.partyID) throw new Error(`${tokenFile} holds the token of ${saved.partyID}, not ${registration.partyID}`)
+      return { client: new HttpLmaClient(baseUrl, saved.token), lmaPartyID: saved.lmaPartyID }
+    }
+    const { client, answer } = await HttpLmaClient.register(baseUrl, registration)
+    mkdirSync(dirname(tokenFile), { recursive: true })
+    writeFileSync(tokenFile, JSON.stringify({ partyID: registration.partyID, lmaPartyID: answer.registrarPartyID ?? 'lma', token: client.token }), { mode: 0o600 })
+    return { client, lmaPartyID: answer.registrarPartyID ?? 'lma' }
   }
 
   private async post (request: string, body: unknown): Promise<Response> {
