@@ -14,6 +14,7 @@ import { HttpLocalBook } from '../rest/market-data-client.js'
 import { VenueEma, type VenueEmaConfig } from '../../market/ema/venue-ema.js'
 import { startTestLma, type TestLma } from '../../test/market-service.js'
 import { testMarket } from '../../test/market.js'
+import { until } from '../../test/until.js'
 import { checkUnits, FixEma, type FixMessageLog } from './ema.js'
 import type { VenueUnits } from './instrument.js'
 import { FixSessionEndpoint } from './session/endpoint.js'
@@ -35,13 +36,6 @@ let emaClient: HttpLmaClient
 const recorded: Array<{ direction: string, msgType: string }> = []
 const endpoints: FixSessionEndpoint[] = []
 
-async function until (condition: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('not reached in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 async function bid (partyID: string, tenderID: string, price: string, quantity: string, registered?: HttpLmaClient): Promise<HttpLmaClient> {
   const client = registered ?? (await HttpLmaClient.register(service.url, { partyID })).client

@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HttpLmaClient } from '../rest/lma-client.js'
 import { startTestLma, type TestLma } from '../../test/market-service.js'
 import { testMarket } from '../../test/market.js'
+import { until } from '../../test/until.js'
 import { rawFields } from './fields.js'
 import { instrumentOf } from './instrument.js'
 import { FixTradeReporting, type ReportingOptions } from './reporting.js'
@@ -36,13 +37,6 @@ const reportings: FixTradeReporting[] = []
 let seller: HttpLmaClient
 let buyer: HttpLmaClient
 
-async function until (condition: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('not reached in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** A reporting acceptor for `options` and our initiator logged on to it. */
 async function session (name: string, options: ReportingOptions): Promise<{ client: FixSessionEndpoint, recorder: Recorder }> {
