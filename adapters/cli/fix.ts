@@ -112,6 +112,34 @@ export async function startFixEma (o: FixEmaOptions): Promise<{ ema: VenueEma, f
   }
 }
 
+const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal such as 0.005')
+
+/** One venue EMA of a configuration file (ema-fix --config): its party, its venue, its venue's units. */
+export const FixEmaConfig = z.object({
+  partyID: z.string().min(1),
+  venue: z.string().regex(/^.+:\d+$/, 'host:port'),
+  senderCompId: z.string().min(1),
+  targetCompId: z.string().min(1),
+  heartbeatSeconds: z.number().int().min(1).default(30),
+  markup: decimal.default('0.005'),
+  importLimit: decimal.default('50'),
+  exportLimit: decimal.default('50'),
+  units: z.object({ priceShift: z.number().int(), priceScale: z.number().int().min(0), quantityShift: z.number().int(), quantityScale: z.number().int().min(0) }).strict()
+    .default({ priceShift: 3, priceScale: 0, quantityShift: -3, quantityScale: 4 }),
+  storeDir: z.string().optional()
+}).strict()
+export type FixEmaConfig = z.infer<typeof FixEmaConfig>
+
+/** `{ "emas": [...] }`: one EMA per venue, each its own party and CompIDs; an empty list runs none. */
+export function readFixEmaFile (text: string, file: string): FixEmaConfig[] {
+  const parsed = z.object({ emas: z.array(FixEmaConfig) }).strict().safeParse(JSON.parse(text))
+  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`)
+  const parties = parsed.data.emas.map((e) => e.partyID)
+  const twice = parties.find((p, i) => parties.indexOf(p) !== i)
+  if (twice !== undefined) throw new Error(`${file}: party ${twice} appears twice; each EMA is its own party`)
+  return parsed.data.emas
+}
+
 /** A reporting session: CompID@port, optionally for one party, optionally with drop copies. */
 export const ReportingSpec = z.string().regex(/^[A-Za-z0-9_.-]+@\d+(:party=[^:]+)?(:drop)?$/, 'COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 or HOUSE1@9881:party=house-1:drop')
   .transform((s) => {

@@ -16,7 +16,7 @@ import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
-import { LiquiditySpec, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
+import { FixEmaConfig, LiquiditySpec, readFixEmaFile, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
 import { fixSessionCommand } from '../fix/session/cli.js'
 import { jsonLog } from '../fix/session/log.js'
 import { openDatabase } from '../postgres/database.js'
@@ -222,6 +222,7 @@ program.command('fix-venue')
 program.command('ema-fix')
   .description('run an EMA at an external FIX venue: it buys the microgrid\'s shortfall and sells its surplus there (NewOrderSingle, Cancel/Replace, Cancel) and trades the fills back in the local market')
   .requiredOption('--lma <url>', 'the LMA, e.g. http://127.0.0.1:3000')
+  .option('--config <file>', 'several EMAs, one per venue: {"emas": [{"partyID", "venue": "host:port", "senderCompId", "targetCompId", "markup"?, "importLimit"?, "exportLimit"?, "units"?, "storeDir"?}]}')
   .option('--venue <host:port>', 'the venue\'s FIX acceptor', '127.0.0.1:9878')
   .option('--sender-comp-id <id>', 'our SenderCompID', 'TE-EMA')
   .option('--target-comp-id <id>', 'the venue\'s CompID', 'VENUE')
@@ -240,28 +241,40 @@ program.command('ema-fix')
   .option('--store-dir <dir>', 'FIX session store', './data/ema-fix')
   .option('--data-dir <dir>', 'embedded PostgreSQL for the FIX message ledger, when DATABASE_URL is unset', './data/ema-fix/ledger')
   .option('--log-level <level>', 'session log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { lma: string, venue: string, senderCompId: string, targetCompId: string, heartbeat: number, partyId: string, market?: string, markup: string, importLimit: string, exportLimit: string, priceShift: number, priceScale: number, quantityShift: number, quantityScale: number, every: number, horizon: number, storeDir: string, dataDir: string, logLevel: string }) => {
-    const m = /^(.+):(\d+)$/.exec(o.venue)
-    if (m === null) throw new InvalidArgumentError('--venue is host:port')
+  .action(async (o: { lma: string, config?: string, venue: string, senderCompId: string, targetCompId: string, heartbeat: number, partyId: string, market?: string, markup: string, importLimit: string, exportLimit: string, priceShift: number, priceScale: number, quantityShift: number, quantityScale: number, every: number, horizon: number, storeDir: string, dataDir: string, logLevel: string }) => {
+    const emas: FixEmaConfig[] = o.config !== undefined
+      ? readFixEmaFile(readFileSync(o.config, 'utf8'), o.config)
+      : [FixEmaConfig.parse({
+          partyID: o.partyId, venue: o.venue, senderCompId: o.senderCompId, targetCompId: o.targetCompId, heartbeatSeconds: o.heartbeat,
+          markup: o.markup, importLimit: o.importLimit, exportLimit: o.exportLimit, storeDir: o.storeDir,
+          units: { priceShift: o.priceShift, priceScale: o.priceScale, quantityShift: o.quantityShift, quantityScale: o.quantityScale }
+        })]
+    const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
+    if (emas.length === 0) log('no EMA configured: nothing to run')
     const market = await marketAt(o.lma, o.market)
     const db = await openDatabase(env.DATABASE_URL !== undefined ? { url: env.DATABASE_URL } : { dataDir: o.dataDir })
-    const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
-    const fix = await startFixEma({
-      lmaUrl: o.lma, partyID: o.partyId, market, markup: o.markup, importLimit: o.importLimit, exportLimit: o.exportLimit,
-      units: { priceShift: o.priceShift, priceScale: o.priceScale, quantityShift: o.quantityShift, quantityScale: o.quantityScale },
-      venue: { host: m[1]!, port: port(m[2]!), senderCompId: o.senderCompId, targetCompId: o.targetCompId, heartbeatSeconds: o.heartbeat, storeDir: o.storeDir },
-      db, log, sessionLog: jsonLog(o.logLevel as 'info')
-    })
-    log('EMA at the FIX venue', { venue: o.venue, party: o.partyId, market: market.marketContext })
-    let running = false
+    const running: Array<Awaited<ReturnType<typeof startFixEma>>> = []
+    for (const c of emas) {
+      const [, host, venuePort] = /^(.+):(\d+)$/.exec(c.venue)!
+      running.push(await startFixEma({
+        lmaUrl: o.lma, partyID: c.partyID, market, markup: c.markup, importLimit: c.importLimit, exportLimit: c.exportLimit, units: c.units,
+        venue: { host: host!, port: port(venuePort!), senderCompId: c.senderCompId, targetCompId: c.targetCompId, heartbeatSeconds: c.heartbeatSeconds, storeDir: c.storeDir ?? join(o.storeDir, c.partyID) },
+        db, log: (message, detail) => log(message, { ema: c.partyID, ...detail }), sessionLog: jsonLog(o.logLevel as 'info')
+      }))
+      log('EMA at the FIX venue', { ema: c.partyID, venue: c.venue, market: market.marketContext })
+    }
+    // One round at a time per EMA: a slow round is not overtaken by the next.
+    const busy = new Set<number>()
     const timer = setInterval(() => {
-      if (running) return
-      running = true
-      fix.tick(new Date(), o.horizon)
-        .catch((error: unknown) => log('round failed', { error: String(error) }))
-        .finally(() => { running = false })
+      running.forEach((fix, k) => {
+        if (busy.has(k)) return
+        busy.add(k)
+        fix.tick(new Date(), o.horizon)
+          .catch((error: unknown) => log('round failed', { ema: emas[k]!.partyID, error: String(error) }))
+          .finally(() => busy.delete(k))
+      })
     }, o.every * 1000)
-    onSignals(async () => { clearInterval(timer); await fix.stop(); await db.close() })
+    onSignals(async () => { clearInterval(timer); for (const fix of running) await fix.stop(); await db.close() })
   })
 
 program.command('lme')
