@@ -2,7 +2,7 @@
  * FileSessionStore across "restarts" (new instances on the same folder): numbers and sent
  * messages survive, a torn last line is skipped, reset starts a new sequence.
  */
-import { appendFileSync, mkdtempSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -30,10 +30,31 @@ describe('FileSessionStore', () => {
     const store = new FileSessionStore(dir)
     await store.open()
     await store.saveSent(message(1))
+    await store.close()
     appendFileSync(join(dir, 'messages.jsonl'), '{"seqNum":2,"msgT')
+    appendFileSync(join(dir, 'seqnums.jsonl'), '{"nextSenderSeqNum":3,"nextTar')
     const reopened = new FileSessionStore(dir)
-    await reopened.open()
+    expect(await reopened.open()).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 1 })
     expect((await reopened.sentBetween(1, 2)).map(m => m.seqNum)).toEqual([1])
+    // Later appends do not glue onto the torn fragment.
+    await reopened.saveSent(message(2))
+    await reopened.close()
+    const again = new FileSessionStore(dir)
+    await again.open()
+    expect((await again.sentBetween(1, 5)).map(m => m.seqNum)).toEqual([1, 2])
+  })
+
+  it('never reuses a sequence number whose numbers line was lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fix-store-'))
+    const store = new FileSessionStore(dir)
+    await store.open()
+    await store.saveSent(message(1))
+    await store.saveSent(message(2))
+    await store.close()
+    // The numbers journal lost its last lines (a power cut); the messages say 2 was sent.
+    writeFileSync(join(dir, 'seqnums.jsonl'), '{"nextSenderSeqNum":1,"nextTargetSeqNum":1}\n')
+    const reopened = new FileSessionStore(dir)
+    expect((await reopened.open()).nextSenderSeqNum).toBe(3)
   })
 
   it('reset starts a new sequence and forgets sent messages', async () => {
