@@ -99,7 +99,7 @@ describe('our VEN against our VTN', () => {
     stop()
   })
 
-  it('keeps its VENs and their opt responses in the ledger database: a restarted VTN still knows them', async () => {
+  it('keeps its VENs, their opt responses and its events in the ledger database: a restarted VTN still knows them and numbers on', async () => {
     const store = new PgVtnStore(service.db)
     const first = new OadrVtn({ vtnID: 'UTILITY-VTN', store })
     first.publishPrices(UTILITY, prices(['0.12']))
@@ -110,13 +110,18 @@ describe('our VEN against our VTN', () => {
     const ven = new OadrVen({ vtnUrl, venName: 'der-1', ema: { onEvent: async () => 'created' } as unknown as PriceEma })
     await ven.register()
     await ven.requestEvents()
+    await first.stored()
     const restarted = new OadrVtn({ vtnID: 'UTILITY-VTN', store })
     await restarted.load()
     current = restarted
     expect(restarted.vens.get(ven.venID!)).toMatchObject({ venName: 'der-1' })
+    // The event is known again: the VEN gets it once more (and takes it as handled); the next modification is 1, not 0 again.
+    expect((await ven.poll()).type).toBe('oadrDistributeEvent')
     expect(await ven.poll()).toEqual({ type: 'oadrResponse', handled: [] })
+    expect(restarted.publishPrices(UTILITY, prices(['0.13']))?.modificationNumber).toBe(1)
     const rows = await service.db.pool.query('SELECT ven_id, event_id, modification_number, opt_type FROM openadr_opt_responses')
-    expect(rows.rows).toEqual([{ ven_id: ven.venID, event_id: `prices-${UTILITY}`, modification_number: 0, opt_type: 'optIn' }])
+    // The VEN answered the event each time it got it.
+    expect(rows.rows).toEqual([0, 0].map((m) => ({ ven_id: ven.venID, event_id: `prices-${UTILITY}`, modification_number: m, opt_type: 'optIn' })))
     await vtnApp.close()
   })
 })

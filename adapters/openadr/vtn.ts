@@ -55,6 +55,8 @@ export interface VtnStore {
   report: (report: ReceivedReport) => Promise<void>
   opt: (opt: OptRecord) => Promise<void>
   optCanceled: (optID: string, at: string) => Promise<void>
+  /** The latest modification of a published event, so a restarted VTN goes on from it. */
+  event: (event: OadrEvent) => Promise<void>
 }
 
 export interface VtnRecords {
@@ -63,6 +65,8 @@ export interface VtnRecords {
   /** `${venID} ${eiReportID}` of every report received (ReceivedReport's eiReportID). */
   reportKeys: string[]
   opts: OptRecord[]
+  /** The latest modification of every event published. */
+  events: OadrEvent[]
 }
 
 export interface VenRegistration {
@@ -164,6 +168,8 @@ export class OadrVtn {
     for (const r of records.reportRequests) this.reportRequests.set(r.reportRequestID, r)
     for (const key of records.reportKeys) this.reportKeys.add(key)
     for (const o of records.opts) this.opts.set(o.optID, o)
+    // VENs get them again on their next poll; a VEN that has a modification already ignores it.
+    for (const event of records.events) this.events.set(event.eventID, { event, deliveredTo: new Set() })
   }
 
   /** Publishes a market's prices as its ELECTRICITY_PRICE event: created, or modified (modificationNumber + 1) when they changed. */
@@ -184,8 +190,23 @@ export class OadrVtn {
       venIDs: [], responseRequired: 'always'
     }
     this.events.set(eventID, { event, deliveredTo: new Set() })
+    this.persist(event)
     this.schedulePush()
     return event
+  }
+
+  /** Keeps an event's latest modification: a restarted VTN numbers the next one after it, never from 0 again. */
+  private persist (event: OadrEvent): void {
+    const store = this.options.store
+    if (store === undefined) return
+    this.persisting = this.persisting.then(() => store.event(event)).catch((error: unknown) => this.options.log?.('event not stored', { eventID: event.eventID, error: String(error) }))
+  }
+
+  private persisting: Promise<unknown> = Promise.resolve()
+
+  /** Resolves once the events published so far are in the store. */
+  stored (): Promise<unknown> {
+    return this.persisting
   }
 
   /** Cancels a market's price event (VENs learn it on their next poll). */
@@ -194,6 +215,7 @@ export class OadrVtn {
     if (known === undefined || known.event.eventStatus === 'cancelled') return
     const event = { ...known.event, modificationNumber: known.event.modificationNumber + 1, modificationDateTime: now.toISOString(), eventStatus: 'cancelled' }
     this.events.set(event.eventID, { event, deliveredTo: new Set() })
+    this.persist(event)
     this.schedulePush()
   }
 

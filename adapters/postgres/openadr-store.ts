@@ -5,6 +5,7 @@
  */
 import type { Database } from './database.js'
 import type { OptRecord, OptResponse, ReceivedReport, ReportRequestRecord, VenRegistration, VtnRecords, VtnStore } from '../openadr/vtn.js'
+import type { OadrEvent } from '../openadr/events.js'
 
 const iso = (d: Date) => d.toISOString()
 
@@ -17,6 +18,7 @@ export class PgVtnStore implements VtnStore {
     const requests = await q('SELECT r.* FROM openadr_report_requests r JOIN openadr_vens v USING (ven_id) WHERE v.canceled_at IS NULL ORDER BY requested_at')
     const reports = await q('SELECT ven_id, ei_report_id FROM openadr_reports')
     const opts = await q('SELECT * FROM openadr_opts ORDER BY created_at')
+    const events = await q('SELECT event FROM openadr_events ORDER BY updated_at')
     return {
       vens: vens.map((r) => ({
         venID: r.ven_id, registrationID: r.registration_id, venName: r.ven_name, registeredAt: iso(r.registered_at),
@@ -27,7 +29,8 @@ export class PgVtnStore implements VtnStore {
         ...(r.report_name !== null && { reportName: r.report_name })
       })),
       reportKeys: reports.map((r) => `${r.ven_id} ${r.ei_report_id}`),
-      opts: opts.map((r) => ({ optID: r.opt_id, venID: r.ven_id, opt: r.opt, at: iso(r.created_at), ...(r.canceled_at !== null && { canceledAt: iso(r.canceled_at) }) }))
+      opts: opts.map((r) => ({ optID: r.opt_id, venID: r.ven_id, opt: r.opt, at: iso(r.created_at), ...(r.canceled_at !== null && { canceledAt: iso(r.canceled_at) }) })),
+      events: events.map((r) => r.event)
     }
   }
 
@@ -73,6 +76,15 @@ export class PgVtnStore implements VtnStore {
       `INSERT INTO openadr_opts (opt_id, ven_id, opt, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (opt_id) DO UPDATE SET opt = EXCLUDED.opt, created_at = EXCLUDED.created_at, canceled_at = NULL`,
       [o.optID, o.venID, JSON.stringify(o.opt), o.at])
+  }
+
+  async event (e: OadrEvent): Promise<void> {
+    // Only ever forward: a late write of an older modification changes nothing.
+    await this.db.pool.query(
+      `INSERT INTO openadr_events (event_id, modification_number, event, updated_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (event_id) DO UPDATE SET modification_number = EXCLUDED.modification_number, event = EXCLUDED.event, updated_at = now()
+       WHERE openadr_events.modification_number < EXCLUDED.modification_number`,
+      [e.eventID, e.modificationNumber, JSON.stringify(e)])
   }
 
   async optCanceled (optID: string, at: string): Promise<void> {
