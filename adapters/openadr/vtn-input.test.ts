@@ -6,7 +6,7 @@
  *   - 452: an unknown VEN, event, opt, registration or report request;
  *   - 453: a message at the wrong service;
  *   - 454: a data point that was not asked for;
- *   - 459: a registration outside the profile.
+ *   - 459: a registration outside the profile, or for push without an address.
  * (463, a certificate that is not the VEN's, is in tls.test.ts.)
  */
 import { beforeEach, describe, expect, it } from 'vitest'
@@ -106,12 +106,13 @@ describe('bad input to the VTN changes nothing', () => {
     expect(vtn.reports).toHaveLength(1)
   })
 
-  it('a registration outside OpenADR 2.0b simple-HTTP pull without signatures: 459', async () => {
+  it('a registration outside OpenADR 2.0b simple HTTP without signatures, or for push without an address: 459', async () => {
     const before = state()
     const registration = { requestID: 'r3', oadrProfileName: '2.0b', oadrTransportName: 'simpleHttp', oadrReportOnly: false, oadrXmlSignature: false, oadrVenName: 'der-2' }
     expect(code(await send('EiRegisterParty', writeOadr(build('oadrCreatePartyRegistration', { ...registration, oadrProfileName: '2.0a' }))))).toBe('459')
     expect(code(await send('EiRegisterParty', writeOadr(build('oadrCreatePartyRegistration', { ...registration, oadrTransportName: 'xmpp' }))))).toBe('459')
     expect(code(await send('EiRegisterParty', writeOadr(build('oadrCreatePartyRegistration', { ...registration, oadrXmlSignature: true }))))).toBe('459')
+    expect(code(await send('EiRegisterParty', writeOadr(build('oadrCreatePartyRegistration', { ...registration, oadrHttpPullModel: false, oadrTransportAddress: 'None' }))))).toBe('459')
     expect(state()).toBe(before)
   })
 
