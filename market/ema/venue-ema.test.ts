@@ -70,7 +70,7 @@ describe('venue EMA against the LMA', () => {
     const fill = { execID: 'e3', clOrdID: 'x-2', execType: 'F', lastQty: '8.0', lastPx: '0.180', cumQty: '8.0', leavesQty: '12.0' }
     expect(await ema.onExecution(fill)).toBe(true)
     expect(await ema.onExecution(fill)).toBe(false)
-    expect(service.lma.tendersOf('ema-fix').map((t) => [t.tenderID, t.side, t.price, t.status])).toEqual([['ema-fix-exec-e3', 'sell', '0.190', 'filled']])
+    expect(service.lma.tendersOf('ema-fix').map((t) => [t.tenderID, t.side, t.price, t.status])).toEqual([['ema-fix-exec-x-2-e3', 'sell', '0.190', 'filled']])
     expect(service.lma.tendersOf('house-1').map((t) => t.status)).toEqual(['filled'])
 
     // No need left: the order is canceled.

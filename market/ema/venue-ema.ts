@@ -18,8 +18,8 @@
  * Those local tenders cross the bids and offers that made the need, and become local
  * transactions.
  *
- * Each execution counts once, whatever the venue resends (PossDup): by its ExecID here, and at the
- * LMA by a requestID made from it, which the LMA's ledger answers once across restarts.
+ * Each execution counts once, whatever the venue resends (PossDup): by its ClOrdID and ExecID here,
+ * and at the LMA by a requestID made of them, which the LMA's ledger answers once across restarts.
  * Amounts are decimal strings in the local market's units (ticks inside).
  */
 import type { MarketRules } from '../../schemas/extensions.js'
@@ -229,10 +229,13 @@ export class VenueEma {
    * at the price less markup.
    */
   async onExecution (e: Execution): Promise<boolean> {
-    if (this.seen.has(e.execID)) return false
+    // ExecIDs are the venue's; with our own ClOrdID beside them they stay unique even at a venue
+    // that numbers them afresh after a restart (QuickFIX's example executor does).
+    const key = `${e.clOrdID} ${e.execID}`
+    if (this.seen.has(key)) return false
     const order = this.orders.get(e.clOrdID) ?? (e.origClOrdID === undefined ? undefined : this.orders.get(e.origClOrdID))
     if (order === undefined) return false
-    this.seen.add(e.execID)
+    this.seen.add(key)
     const qs = this.config.market.quantityScale
     if (e.execType === '5' && e.clOrdID !== order.clOrdID) {
       // Replaced: the order goes on under its new ClOrdID, with its new quantity.
@@ -253,8 +256,8 @@ export class VenueEma {
     const markup = toTicks(this.config.markup, ps)
     const price = toTicks(e.lastPx!, ps) + (order.side === 'buy' ? markup : -markup)
     const side = order.side === 'buy' ? 'sell' : 'buy'
-    // Made of the ExecID: the LMA answers a repeat with its first answer and records nothing new.
-    const tenderID = `${partyID}-exec-${e.execID}`
+    // Made of the ClOrdID and ExecID: the LMA answers a repeat with its first answer and records nothing new.
+    const tenderID = `${partyID}-exec-${e.clOrdID}-${e.execID}`
     const answer = await this.lma.call('eiCreateTender', 'eiCreatedTender', {
       requestID: tenderID, partyID, counterPartyID: lmaPartyID,
       eiTender: [{
