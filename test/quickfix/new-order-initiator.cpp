@@ -88,13 +88,8 @@ int main(int argc, char** argv) {
   int rc = 0;
   try {
     FIX::SessionSettings settings(args.positional[0]);
-    FIX::FileStoreFactory storeFactory(settings);
-    // FileLog only when configured: stdout is reserved for JSON lines.
-    std::unique_ptr<FIX::LogFactory> logFactory;
-    if (settings.get().has("FileLogPath")) logFactory.reset(new FIX::FileLogFactory(settings));
-    std::unique_ptr<FIX::SocketInitiator> initiator(
-        logFactory ? new FIX::SocketInitiator(app, storeFactory, settings, *logFactory)
-                   : new FIX::SocketInitiator(app, storeFactory, settings));
+    qfjson::InitiatorParts parts(app, settings);
+    std::unique_ptr<FIX::SocketInitiator>& initiator = parts.initiator;
     initiator->start();
 
     const auto deadline = qfjson::afterMs(timeoutMs);

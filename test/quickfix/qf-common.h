@@ -15,6 +15,9 @@
 #define TE_GATEWAY_QF_COMMON_H
 
 #include "quickfix/Application.h"
+#include "quickfix/FileLog.h"
+#include "quickfix/FileStore.h"
+#include "quickfix/SocketInitiator.h"
 #include "quickfix/Message.h"
 #include "quickfix/Session.h"
 #include "quickfix/SessionID.h"
@@ -25,6 +28,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -299,6 +303,22 @@ class RecordingApplication : public FIX::Application {
   int logouts_ = 0;
   bool loggedOn_ = false;
   FIX::SessionID sessionID_;
+};
+
+/**
+ * A SocketInitiator with what it needs to outlive: its file store and, only when FileLogPath is
+ * configured, a file log (stdout is reserved for JSON lines).
+ */
+struct InitiatorParts {
+  FIX::FileStoreFactory store;
+  std::unique_ptr<FIX::LogFactory> log;
+  std::unique_ptr<FIX::SocketInitiator> initiator;
+
+  InitiatorParts(FIX::Application& app, const FIX::SessionSettings& settings)
+      : store(settings),
+        log(settings.get().has("FileLogPath") ? new FIX::FileLogFactory(settings) : nullptr),
+        initiator(log ? new FIX::SocketInitiator(app, store, settings, *log)
+                      : new FIX::SocketInitiator(app, store, settings)) {}
 };
 
 inline std::chrono::steady_clock::time_point afterMs(long ms) {

@@ -179,12 +179,8 @@ int main(int argc, char** argv) {
   CaptureApp app(out, snapshot, expectAe);
   try {
     FIX::SessionSettings settings(args.positional[0]);
-    FIX::FileStoreFactory storeFactory(settings);
-    std::unique_ptr<FIX::LogFactory> logFactory;
-    if (settings.get().has("FileLogPath")) logFactory.reset(new FIX::FileLogFactory(settings));
-    std::unique_ptr<FIX::SocketInitiator> initiator(
-        logFactory ? new FIX::SocketInitiator(app, storeFactory, settings, *logFactory)
-                   : new FIX::SocketInitiator(app, storeFactory, settings));
+    qfjson::InitiatorParts parts(app, settings);
+    std::unique_ptr<FIX::SocketInitiator>& initiator = parts.initiator;
 
     // Build the request before connecting so a bad --field fails fast.
     const std::set<FIX::SessionID> sessions = settings.getSessions();
