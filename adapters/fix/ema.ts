@@ -69,6 +69,12 @@ export class FixEma implements Venue, FixApplication {
 
   onMessage (message: ReceivedMessage): void {
     const log = this.options.log?.record({ session: this.options.name, direction: 'in', msgType: message.msgType, seqNum: message.seqNum, message: message.text })
+    if (message.msgType === '9' || message.msgType === 'j' || message.msgType === '3') {
+      // A refused cancel or replace leaves the order as it was; the next round asks again.
+      const f = rawFields(message.text)
+      this.options.onError?.(new Error(`the venue refused ${f.get(11) ?? f.get(45) ?? ''}: ${message.msgType === '9' ? 'OrderCancelReject' : message.msgType === 'j' ? 'BusinessMessageReject' : 'Reject'} ${f.get(58) ?? ''}`.trim()))
+      return
+    }
     if (message.msgType !== '8') return
     this.applying = this.applying
       .then(async () => {
