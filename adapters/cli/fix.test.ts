@@ -40,6 +40,8 @@ describe('ema-fix with several venues', () => {
       const name = k === 0 ? 'VENUE-A' : 'VENUE-B'
       const ema = await startFixEma({
         lmaUrl: service.url, partyID: party, market, markup: '0.005', ...limits, units, db: service.db, log: () => {},
+        // One keeps its FIX session in files, the other in the ledger database.
+        sessionStore: k === 0 ? 'file' : 'postgres',
         venue: { host: '127.0.0.1', port: venues[k]!.port, senderCompId: `EMA-${name}`, targetCompId: name, heartbeatSeconds: 30, storeDir: join(dir, party) }
       })
       stops.push(ema.stop)
@@ -63,6 +65,8 @@ describe('ema-fix with several venues', () => {
     expect(lma.transactionsOf('ema-b').map((t) => [t.side, t.quantityTicks])).toEqual([['buy', 30]])
     const sessions = (await service.db.pool.query('SELECT DISTINCT session FROM fix_messages ORDER BY session')).rows.map((r) => r.session)
     expect(sessions).toEqual(['EMA-VENUE-A->VENUE-A', 'EMA-VENUE-B->VENUE-B'])
+    const stored = (await service.db.pool.query('SELECT session, next_sender > 1 AS sent FROM fix_sessions')).rows
+    expect(stored).toEqual([{ session: 'FIX.4.4-EMA-VENUE-B-VENUE-B', sent: true }])
   })
 })
 

@@ -14,6 +14,7 @@ import { durationMs } from '../../market/lma/time.js'
 import { VenueEma } from '../../market/ema/venue-ema.js'
 import type { Database } from '../postgres/database.js'
 import { PgFixMessageLog } from '../postgres/fix-message-log.js'
+import { PgSessionStore } from '../postgres/fix-session-store.js'
 import { HttpLmaClient } from '../rest/lma-client.js'
 import { HttpLocalBook } from '../rest/market-data-client.js'
 import { FixEma } from '../fix/ema.js'
@@ -81,6 +82,8 @@ export interface FixEmaOptions {
   db: Database
   log: Log
   sessionLog?: SessionLog
+  /** Where the FIX session keeps its numbers and sent messages: files under venue.storeDir (default), or the ledger database. */
+  sessionStore?: 'file' | 'postgres'
 }
 
 /** The venue EMA, registered with the LMA and logged on to the venue; call tick() to trade. */
@@ -94,7 +97,10 @@ export async function startFixEma (o: FixEmaOptions): Promise<{ ema: VenueEma, f
   // its venue orders, and any fill not yet traded back.
   const recovered = await fix.recover(await ledger.messages(fix.name))
   if (ema.orders.size > 0) o.log('recovered from the ledger', { orders: ema.orders.size, executions: recovered })
-  const endpoint = new FixSessionEndpoint({ role: 'initiator', ...o.venue, ...(o.sessionLog !== undefined && { log: o.sessionLog }) }, fix)
+  const endpoint = new FixSessionEndpoint({
+    role: 'initiator', ...o.venue, ...(o.sessionLog !== undefined && { log: o.sessionLog }),
+    ...(o.sessionStore === 'postgres' && { store: new PgSessionStore(o.db, `FIX.4.4-${o.venue.senderCompId}-${o.venue.targetCompId}`) })
+  }, fix)
   await endpoint.start()
   for (let i = 0; i < 250 && !fix.loggedOn; i++) await new Promise((resolve) => setTimeout(resolve, 20))
   if (!fix.loggedOn) {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { z } from 'zod'
 import { DEMO_MARKET, runDemo } from './demo.js'
 import { startMarketService } from './market-service.js'
@@ -239,9 +239,10 @@ program.command('ema-fix')
   .option('--every <seconds>', 'seconds between rounds', positive, 10)
   .option('--horizon <intervals>', 'how many coming intervals to trade', positive, 3)
   .option('--store-dir <dir>', 'FIX session store', './data/ema-fix')
+  .addOption(new Option('--session-store <kind>', 'where FIX sessions keep their sequence numbers and sent messages').choices(['file', 'postgres']).default('file'))
   .option('--data-dir <dir>', 'embedded PostgreSQL for the FIX message ledger, when DATABASE_URL is unset', './data/ema-fix/ledger')
   .option('--log-level <level>', 'session log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { lma: string, config?: string, venue: string, senderCompId: string, targetCompId: string, heartbeat: number, partyId: string, market?: string, markup: string, importLimit: string, exportLimit: string, priceShift: number, priceScale: number, quantityShift: number, quantityScale: number, every: number, horizon: number, storeDir: string, dataDir: string, logLevel: string }) => {
+  .action(async (o: { lma: string, config?: string, venue: string, senderCompId: string, targetCompId: string, heartbeat: number, partyId: string, market?: string, markup: string, importLimit: string, exportLimit: string, priceShift: number, priceScale: number, quantityShift: number, quantityScale: number, every: number, horizon: number, storeDir: string, sessionStore: 'file' | 'postgres', dataDir: string, logLevel: string }) => {
     const emas: FixEmaConfig[] = o.config !== undefined
       ? readFixEmaFile(readFileSync(o.config, 'utf8'), o.config)
       : [FixEmaConfig.parse({
@@ -259,7 +260,7 @@ program.command('ema-fix')
       running.push(await startFixEma({
         lmaUrl: o.lma, partyID: c.partyID, market, markup: c.markup, importLimit: c.importLimit, exportLimit: c.exportLimit, units: c.units,
         venue: { host: host!, port: port(venuePort!), senderCompId: c.senderCompId, targetCompId: c.targetCompId, heartbeatSeconds: c.heartbeatSeconds, storeDir: c.storeDir ?? join(o.storeDir, c.partyID) },
-        db, log: (message, detail) => log(message, { ema: c.partyID, ...detail }), sessionLog: jsonLog(o.logLevel as 'info')
+        db, log: (message, detail) => log(message, { ema: c.partyID, ...detail }), sessionLog: jsonLog(o.logLevel as 'info'), sessionStore: o.sessionStore
       }))
       log('EMA at the FIX venue', { ema: c.partyID, venue: c.venue, market: market.marketContext })
     }

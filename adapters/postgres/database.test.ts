@@ -11,7 +11,7 @@ describe(`database (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () 
     const tables = await db.pool.query<{ table_name: string }>(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [db.schema])
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      ['book_events', 'fix_messages', 'openadr_events', 'openadr_opt_responses', 'openadr_opts', 'openadr_report_requests', 'openadr_reports', 'openadr_vens', 'parties', 'pgmigrations', 'positions', 'requests', 'tenders', 'transactions'])
+      ['book_events', 'fix_messages', 'fix_sent', 'fix_sessions', 'openadr_events', 'openadr_opt_responses', 'openadr_opts', 'openadr_report_requests', 'openadr_reports', 'openadr_vens', 'parties', 'pgmigrations', 'positions', 'requests', 'tenders', 'transactions'])
     expect(await migrate(db)).toEqual([])
   })
 
