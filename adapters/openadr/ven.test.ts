@@ -138,6 +138,14 @@ describe('VEN against the recorded VTN', () => {
     expect(sent.filter((s) => s.errors.length > 0)).toEqual([])
   })
 
+  it('does not act on an answer of the VTN that is not valid against oadr_20b.xsd', async () => {
+    const ven = await registeredVen('0', '0')
+    const session = readFileSync(join(SESSION, '019-vtn-out-oadrDistributeEvent.xml'), 'utf8')
+    answers.set('oadrRequestEvent', [session.replace('<ei:eventStatus>far</ei:eventStatus>', '<ei:eventStatus>someday</ei:eventStatus>')])
+    await expect(ven.requestEvents()).rejects.toThrow(/not valid against oadr_20b\.xsd/)
+    expect(lma.tendersOf('ema-utility')).toHaveLength(0)
+  })
+
   it('reports its cleared trades up (oadrUpdateReport, XSD-valid), each once, even after a restart', async () => {
     const store = new FileReportedStore(join(mkdtempSync(join(tmpdir(), 'te-ven-')), 'reported.json'))
     const ven = await registeredVen('0.005', '0.01', store)

@@ -1,7 +1,12 @@
 /**
- * The EMA as a VEN of a utility's VTN, over OpenADR 2.0b simple HTTP in pull mode: it registers,
- * asks for its events, polls, and turns price events into tenders through a PriceEma
- * (market/ema). Endpoints on the VTN: {vtnUrl}/EiRegisterParty, /EiEvent, /OadrPoll.
+ * The EMA as a VEN of a utility's VTN, over OpenADR 2.0b simple HTTP, pull or push (ven-routes.ts).
+ * It registers (and re-registers, and cancels), registers its trades report, asks for its events,
+ * polls, and turns price events into tenders through a PriceEma (market/ema). It sends its cleared
+ * trades as reports. Endpoints on the VTN: {vtnUrl}/EiRegisterParty, /EiEvent, /EiReport,
+ * /OadrPoll.
+ *
+ * Every answer of the VTN is read defensively and checked against oadr_20b.xsd before it is acted
+ * on.
  *
  * Events are checked before anything is done with them: the VTN must be the one registered with,
  * the event must target this VEN (or everyone), and its signal must be an absolute price
@@ -12,7 +17,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
 import type { EventOutcome, PriceEma, PriceEvent } from '../../market/ema/price-ema.js'
-import { readOadr, writeOadr, type OadrMessage } from './envelope.js'
+import { readOadr, validateOadr, writeOadr, type OadrMessage } from './envelope.js'
 import { build, readPayload } from './model.js'
 import { createdEvent, distributeEventOf, poll, requestEvent, type EventResponse, type OadrEvent } from './events.js'
 import { createdPartyRegistrationOf, createPartyRegistration, queryRegistration } from './registration.js'
@@ -25,6 +30,8 @@ export interface VenOptions {
   venName: string
   ema: PriceEma
   timeoutMs?: number
+  /** Check every answer of the VTN against oadr_20b.xsd (default true). */
+  validate?: boolean
   /** Push: the base URL of this VEN's own endpoints (ven-routes.ts), given to the VTN at registration; pull (polling) when absent. */
   pushUrl?: string
   /** Mutual TLS: our client certificate and key, and the CA the VTN's certificate must chain to. */
@@ -348,6 +355,12 @@ export class OadrVen {
       answer = { status: res.status, body: await res.text() }
     }
     if (answer.status < 200 || answer.status >= 300) throw new Error(`the VTN answered HTTP ${answer.status} to ${service}: ${answer.body.slice(0, 200)}`)
-    return readOadr(answer.body)
+    const received = readOadr(answer.body)
+    // What the VTN answers is checked like anything received: an answer not valid against oadr_20b.xsd is not acted on.
+    if (this.options.validate !== false) {
+      const verdict = await validateOadr(answer.body)
+      if (!verdict.valid) throw new Error(`the VTN's answer to ${service} is not valid against oadr_20b.xsd: ${verdict.errors[0] ?? 'invalid'}`)
+    }
+    return received
   }
 }
