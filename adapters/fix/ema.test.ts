@@ -47,32 +47,37 @@ async function bid (partyID: string, tenderID: string, price: string, quantity: 
   return client
 }
 
-describe('venue EMA over FIX against our venue simulator', () => {
-  beforeEach(async () => {
-    recorded.length = 0
-    service = await startTestLma(market, '2026-06-20T10:00:00Z')
-    venue = new FixVenueSimulator({ priceScale: 0, quantityScale: 4 })
-    const acceptor = new FixSessionEndpoint({ role: 'acceptor', host: '127.0.0.1', port: 0, senderCompId: 'VENUE', targetCompId: 'EMA', heartbeatSeconds: 30, storeDir: mkdtempSync(join(tmpdir(), 'venue-')) }, venue)
-    endpoints.push(acceptor)
-    const { port } = await acceptor.start()
-    // Recorded in the ledger; the test reads it back from there.
+/** The LMA, the venue simulator (acceptor), and our EMA (initiator) logged on to it. */
+async function setUp (session: { beginString?: string, dictionary?: string } = {}): Promise<void> {
+  recorded.length = 0
+  service = await startTestLma(market, '2026-06-20T10:00:00Z')
+  venue = new FixVenueSimulator({ priceScale: 0, quantityScale: 4 })
+  const acceptor = new FixSessionEndpoint({ role: 'acceptor', host: '127.0.0.1', port: 0, senderCompId: 'VENUE', targetCompId: 'EMA', heartbeatSeconds: 30, storeDir: mkdtempSync(join(tmpdir(), 'venue-')), ...session }, venue)
+  endpoints.push(acceptor)
+  const { port } = await acceptor.start()
+  // Recorded in the ledger; the test reads it back from there.
   const ledger = new PgFixMessageLog(service.db)
   const log: FixMessageLog = { record: async (e) => { await ledger.record(e); recorded.push({ direction: e.direction, msgType: e.msgType }) } }
-    fixEma = new FixEma({ name: 'venue', market, units, log })
-    const initiator = new FixSessionEndpoint({ role: 'initiator', host: '127.0.0.1', port, senderCompId: 'EMA', targetCompId: 'VENUE', heartbeatSeconds: 30, storeDir: mkdtempSync(join(tmpdir(), 'ema-')) }, fixEma)
-    endpoints.push(initiator)
-    await initiator.start()
-    await until(() => fixEma.loggedOn)
-    const { client } = await HttpLmaClient.register(service.url, { partyID: 'ema-fix', partyRole: 'ema' })
-    emaClient = client
-    ema = new VenueEma(config, fixEma, client, 'ema')
-    fixEma.attach(ema)
-    book = new HttpLocalBook(service.url, market.marketContext)
-  }, 60_000)
-  afterEach(async () => {
-    for (const e of endpoints.splice(0)) await e.stop(500)
-    await service.close()
-  })
+  fixEma = new FixEma({ name: 'venue', market, units, log })
+  const initiator = new FixSessionEndpoint({ role: 'initiator', host: '127.0.0.1', port, senderCompId: 'EMA', targetCompId: 'VENUE', heartbeatSeconds: 30, storeDir: mkdtempSync(join(tmpdir(), 'ema-')), ...session }, fixEma)
+  endpoints.push(initiator)
+  await initiator.start()
+  await until(() => fixEma.loggedOn)
+  const { client } = await HttpLmaClient.register(service.url, { partyID: 'ema-fix', partyRole: 'ema' })
+  emaClient = client
+  ema = new VenueEma(config, fixEma, client, 'ema')
+  fixEma.attach(ema)
+  book = new HttpLocalBook(service.url, market.marketContext)
+}
+
+async function tearDown (): Promise<void> {
+  for (const e of endpoints.splice(0)) await e.stop(500)
+  await service.close()
+}
+
+describe('venue EMA over FIX against our venue simulator', () => {
+  beforeEach(() => setUp(), 60_000)
+  afterEach(tearDown)
 
   it('buys at the venue what local bids lack and resells it locally; every FIX message recorded', async () => {
     venue.seed(H12, 'PT15M', 'sell', '150', '0.0100')
@@ -122,6 +127,22 @@ describe('venue EMA over FIX against our venue simulator', () => {
     await ema.step(book, H12, 'PT15M')
     await until(() => [...ema.orders.values()][0]?.state === 'done')
     expect(recorded.filter((r) => r.direction === 'out').map((r) => r.msgType)).toEqual(['D', 'G', 'F'])
+  })
+})
+
+describe('venue EMA over FIXT.1.1 / FIX 5.0 SP2', () => {
+  beforeEach(() => setUp({ beginString: 'FIXT.1.1', dictionary: 'repo50sp2' }), 60_000)
+  afterEach(tearDown)
+
+  it('buys the shortfall at the venue and resells it locally, as over FIX 4.4', async () => {
+    venue.seed(H12, 'PT15M', 'sell', '150', '0.0100')
+    await bid('house-1', 'h1', '0.200', '8.0')
+    expect(await ema.step(book, H12, 'PT15M')).toEqual({ buy: { quantity: '8.0', limit: '0.190' } })
+    await until(() => service.lma.tendersOf('house-1')[0]?.status === 'filled')
+    await fixEma.settled()
+    expect(service.lma.tendersOf('ema-fix').map((t) => [t.side, t.price, t.status])).toEqual([['sell', '0.160', 'filled']])
+    const rows = await new PgFixMessageLog(service.db).messages('venue')
+    expect(rows.find((r) => r.direction === 'in')?.message).toMatch(/^8=FIXT\.1\.1\|/)
   })
 })
 
