@@ -166,6 +166,23 @@ describe('FIX session endpoint: initiator and acceptor of ours', () => {
     }
   })
 
+  it('refuses a message the dictionary cannot encode, without ending the session or using a sequence number', async () => {
+    const { acceptorConfig, initiatorConfig } = pair(tempDirs())
+    const gw = new Recorder()
+    const mkt = new Recorder()
+    const acceptor = await start(acceptorConfig, gw)
+    const initiator = await start(initiatorConfig(acceptor.port), mkt)
+    await gw.until(r => r.logonCount === 1)
+    await mkt.until(r => r.logonCount === 1)
+    const next = initiator.endpoint.sequenceNumbers.nextSenderSeqNum
+    // A repeating group given as an object, not an array.
+    await expect(initiator.endpoint.send('D', { ...ORDER, Parties: { NoPartyIDs: { PartyID: 'x' } } })).rejects.toThrow(/cannot send D: .*NoPartyIDs/)
+    await expect(initiator.endpoint.send('ZZ', {})).rejects.toThrow(/no message type ZZ/)
+    expect(initiator.endpoint.isLoggedOn).toBe(true)
+    expect(await initiator.endpoint.send('D', ORDER)).toBe(next)
+    await gw.until(r => r.messages.length === 1)
+  })
+
   it('an initiator reconnects after a logout and the session goes on where it was', async () => {
     const { acceptorConfig, initiatorConfig } = pair(tempDirs())
     const gw = new Recorder()

@@ -20,7 +20,8 @@
  * The sequence numbers live in `SessionStore`, written only here (see ReadOnlyJspurefixStore).
  */
 import 'reflect-metadata'
-import { AsciiSession, SessionState } from 'jspurefix'
+import { AsciiSession, ElasticBuffer, SessionState } from 'jspurefix'
+import { AsciiEncoder } from 'jspurefix/dist/buffer/ascii/index.js'
 import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
 import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
 import { ReplayPlanner } from './replay.js'
@@ -100,12 +101,32 @@ export class GatewaySession extends AsciiSession {
   /** Sends an application message; the session numbers and stores it. */
   sendMessage (msgType: string, body: ILooseObject): Promise<number> {
     if (!this.isLoggedOn) return Promise.reject(new Error(`cannot send ${msgType}: session not logged on`))
+    // jspurefix's transmitter fails its whole stream on a message it cannot encode, which ends the
+    // session; a body is tried on an encoder of its own first, so a bad one is only refused.
+    const problem = this.unencodable(msgType, body)
+    if (problem !== undefined) return Promise.reject(new Error(`cannot send ${msgType}: ${problem}`))
     return new Promise((resolve, reject) => {
       this.send(msgType, body, (error, result) => {
         if (error) reject(error)
         else resolve(Number(result.header?.['MsgSeqNum']))
       })
     })
+  }
+
+  private probe: AsciiEncoder | undefined
+
+  /** Why the dictionary cannot encode this body, or undefined when it can. */
+  private unencodable (msgType: string, body: ILooseObject): string | undefined {
+    const definition = this.config.definitions.message.get(msgType)
+    if (definition === undefined) return `the dictionary has no message type ${msgType}`
+    this.probe ??= new AsciiEncoder(new ElasticBuffer(), this.config.definitions)
+    try {
+      this.probe.buffer.reset()
+      this.probe.encode(body, definition.name)
+      return undefined
+    } catch (error) {
+      return (error as Error).message
+    }
   }
 
   /** Starts a Logout; the session stops when the counterparty confirms or after a timeout. */
