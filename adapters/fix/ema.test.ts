@@ -75,19 +75,24 @@ async function tearDown (): Promise<void> {
   await service.close()
 }
 
+/** The venue offers 10 kWh at 150 USD/MWh; a house bids 0.200 for 8.0 kWh locally; the EMA buys it outside and resells it. */
+async function buyShortfallAndResell (): Promise<void> {
+  venue.seed(H12, 'PT15M', 'sell', '150', '0.0100')
+  await bid('house-1', 'h1', '0.200', '8.0')
+  // Need: 8.0 kWh, at most 0.200 - 0.010 = 0.190 USD/kWh, i.e. 190 USD/MWh at the venue.
+  expect(await ema.step(book, H12, 'PT15M')).toEqual({ buy: { quantity: '8.0', limit: '0.190' } })
+  await until(() => service.lma.tendersOf('house-1')[0]?.status === 'filled')
+  await fixEma.settled()
+  // Bought outside at 150 USD/MWh = 0.150; resold at 0.160 to the house's 0.200 bid.
+  expect(service.lma.tendersOf('ema-fix').map((t) => [t.side, t.price, t.status])).toEqual([['sell', '0.160', 'filled']])
+}
+
 describe('venue EMA over FIX against our venue simulator', () => {
   beforeEach(() => setUp(), 60_000)
   afterEach(tearDown)
 
   it('buys at the venue what local bids lack and resells it locally; every FIX message recorded', async () => {
-    venue.seed(H12, 'PT15M', 'sell', '150', '0.0100')
-    await bid('house-1', 'h1', '0.200', '8.0')
-    // Need: 8.0 kWh, at most 0.200 - 0.010 = 0.190 USD/kWh, i.e. 190 USD/MWh at the venue.
-    expect(await ema.step(book, H12, 'PT15M')).toEqual({ buy: { quantity: '8.0', limit: '0.190' } })
-    await until(() => service.lma.tendersOf('house-1')[0]?.status === 'filled')
-    await fixEma.settled()
-    // Bought outside at 150 USD/MWh = 0.150; resold at 0.160 to the house's 0.200 bid.
-    expect(service.lma.tendersOf('ema-fix').map((t) => [t.side, t.price, t.status])).toEqual([['sell', '0.160', 'filled']])
+    await buyShortfallAndResell()
     expect([...ema.orders.values()]).toMatchObject([{ side: 'buy', quantity: '8.0', limit: '0.190', cumQty: '8.0', state: 'done' }])
     // Nothing more is needed.
     expect(await ema.step(book, H12, 'PT15M')).toEqual({})
@@ -135,12 +140,7 @@ describe('venue EMA over FIXT.1.1 / FIX 5.0 SP2', () => {
   afterEach(tearDown)
 
   it('buys the shortfall at the venue and resells it locally, as over FIX 4.4', async () => {
-    venue.seed(H12, 'PT15M', 'sell', '150', '0.0100')
-    await bid('house-1', 'h1', '0.200', '8.0')
-    expect(await ema.step(book, H12, 'PT15M')).toEqual({ buy: { quantity: '8.0', limit: '0.190' } })
-    await until(() => service.lma.tendersOf('house-1')[0]?.status === 'filled')
-    await fixEma.settled()
-    expect(service.lma.tendersOf('ema-fix').map((t) => [t.side, t.price, t.status])).toEqual([['sell', '0.160', 'filled']])
+    await buyShortfallAndResell()
     const rows = await new PgFixMessageLog(service.db).messages('venue')
     expect(rows.find((r) => r.direction === 'in')?.message).toMatch(/^8=FIXT\.1\.1\|/)
   })

@@ -62,6 +62,18 @@ async function start (config: FixSessionConfig, app: FixApplication): Promise<{ 
   return { endpoint, port }
 }
 
+/** An acceptor (GW) and an initiator (MKT) of ours, both logged on. */
+async function loggedOnPair (extra: Partial<FixSessionConfig> = {}): Promise<{ gw: Recorder, mkt: Recorder, acceptor: { endpoint: FixSessionEndpoint, port: number }, initiator: { endpoint: FixSessionEndpoint, port: number } }> {
+  const { acceptorConfig, initiatorConfig } = pair(tempDirs(), extra)
+  const gw = new Recorder()
+  const mkt = new Recorder()
+  const acceptor = await start(acceptorConfig, gw)
+  const initiator = await start(initiatorConfig(acceptor.port), mkt)
+  await gw.until(r => r.logonCount === 1)
+  await mkt.until(r => r.logonCount === 1)
+  return { gw, mkt, acceptor, initiator }
+}
+
 function freePort (): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -77,13 +89,7 @@ function tempDirs (): { acceptor: string, initiator: string } {
 
 describe('FIX session endpoint: initiator and acceptor of ours', () => {
   it('log on, exchange heartbeats and application messages both ways, log out', async () => {
-    const { acceptorConfig, initiatorConfig } = pair(tempDirs(), { heartbeatSeconds: 1 })
-    const gw = new Recorder()
-    const mkt = new Recorder()
-    const acceptor = await start(acceptorConfig, gw)
-    const initiator = await start(initiatorConfig(acceptor.port), mkt)
-    await gw.until(r => r.logonCount === 1)
-    await mkt.until(r => r.logonCount === 1)
+    const { gw, mkt, acceptor, initiator } = await loggedOnPair({ heartbeatSeconds: 1 })
 
     await initiator.endpoint.send('D', ORDER)
     await acceptor.endpoint.send('D', { ...ORDER, ClOrdID: 'o-2' })
@@ -167,13 +173,7 @@ describe('FIX session endpoint: initiator and acceptor of ours', () => {
   })
 
   it('refuses a message the dictionary cannot encode, without ending the session or using a sequence number', async () => {
-    const { acceptorConfig, initiatorConfig } = pair(tempDirs())
-    const gw = new Recorder()
-    const mkt = new Recorder()
-    const acceptor = await start(acceptorConfig, gw)
-    const initiator = await start(initiatorConfig(acceptor.port), mkt)
-    await gw.until(r => r.logonCount === 1)
-    await mkt.until(r => r.logonCount === 1)
+    const { gw, initiator } = await loggedOnPair()
     const next = initiator.endpoint.sequenceNumbers.nextSenderSeqNum
     // A repeating group given as an object, not an array.
     await expect(initiator.endpoint.send('D', { ...ORDER, Parties: { NoPartyIDs: { PartyID: 'x' } } })).rejects.toThrow(/cannot send D: .*NoPartyIDs/)
@@ -184,12 +184,7 @@ describe('FIX session endpoint: initiator and acceptor of ours', () => {
   })
 
   it('an initiator reconnects after a logout and the session goes on where it was', async () => {
-    const { acceptorConfig, initiatorConfig } = pair(tempDirs())
-    const gw = new Recorder()
-    const mkt = new Recorder()
-    const acceptor = await start(acceptorConfig, gw)
-    const initiator = await start(initiatorConfig(acceptor.port), mkt)
-    await mkt.until(r => r.logonCount === 1)
+    const { gw, mkt, initiator } = await loggedOnPair()
     const first = await initiator.endpoint.send('D', ORDER)
     initiator.endpoint.logout('break')
     await mkt.until(r => r.logouts.length === 1)
