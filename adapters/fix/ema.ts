@@ -68,7 +68,7 @@ export class FixEma implements Venue, FixApplication {
   }
 
   onMessage (message: ReceivedMessage): void {
-    const log = this.options.log?.record({ session: this.options.name, direction: 'in', msgType: message.msgType, seqNum: message.seqNum, message: message.text })
+    const log = this.record({ session: this.options.name, direction: 'in', msgType: message.msgType, seqNum: message.seqNum, message: message.text })
     if (message.msgType === '9' || message.msgType === 'j' || message.msgType === '3') {
       // A refused cancel or replace leaves the order as it was; the next round asks again.
       const f = rawFields(message.text)
@@ -131,7 +131,21 @@ export class FixEma implements Venue, FixApplication {
   private async send (msgType: string, body: Record<string, unknown>): Promise<void> {
     if (this.session === undefined) throw new Error(`no FIX session to ${this.options.name}: ${msgType} not sent`)
     const seqNum = await this.session.send(msgType, body)
-    await this.options.log?.record({ session: this.options.name, direction: 'out', msgType, seqNum, message: JSON.stringify(body) })
+    await this.record({ session: this.options.name, direction: 'out', msgType, seqNum, message: JSON.stringify(body) })
+  }
+
+  private recording: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Records messages one after the other, in the order sent and received, so the ledger's order
+   * is the session's. recover() relies on it: an order is in the ledger before its executions.
+   */
+  private record (entry: FixMessageEntry): Promise<void> {
+    const log = this.options.log
+    if (log === undefined) return Promise.resolve()
+    const written = this.recording.then(() => log.record(entry))
+    this.recording = written.catch(() => {})
+    return written
   }
 
   private instrument (dtStart: string, duration: string) {
