@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { parsePayload } from '../../schemas/codec.js'
+import { readEmaList } from './ema-list.js'
+import { every } from './every.js'
 import { PriceEma } from '../../market/ema/price-ema.js'
-import { HttpLmaClient } from '../rest/lma-client.js'
+import { HttpLmaClient, marketRulesAt } from '../rest/lma-client.js'
 import { FileReportedStore, OadrVen } from '../openadr/ven.js'
 import { venRoutes } from '../openadr/ven-routes.js'
 
@@ -38,16 +39,9 @@ export const OpenadrEmaConfig = z.object({
 }).strict()
 export type OpenadrEmaConfig = z.infer<typeof OpenadrEmaConfig>
 
-/** A file of EMAs: `{ "emas": [ ... ] }`; an empty list runs none. */
-export const OpenadrEmaFile = z.object({ emas: z.array(OpenadrEmaConfig) }).strict()
-
+/** A file of EMAs, `{ "emas": [...] }`; an empty list runs none. */
 export function readEmaFile (file: string): OpenadrEmaConfig[] {
-  const parsed = OpenadrEmaFile.safeParse(JSON.parse(readFileSync(file, 'utf8')))
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`)
-  const parties = parsed.data.emas.map((e) => e.partyID)
-  const twice = parties.find((p, i) => parties.indexOf(p) !== i)
-  if (twice !== undefined) throw new Error(`${file}: party ${twice} appears twice; each EMA is its own party`)
-  return parsed.data.emas
+  return readEmaList(OpenadrEmaConfig, readFileSync(file, 'utf8'), file)
 }
 
 type Log = (message: string, detail?: Record<string, unknown>) => void
@@ -55,11 +49,7 @@ type Log = (message: string, detail?: Record<string, unknown>) => void
 /** Starts one EMA; returns its stop function. */
 export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log: Log): Promise<() => Promise<void>> {
   const elog: Log = (message, detail) => log(message, { ema: c.partyID, ...detail })
-  const rules = await fetch(`${lmaUrl}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
-  if (rules.status !== 200) throw new Error(`the LMA at ${lmaUrl} answered ${rules.status} to eiRequestMarketRules`)
-  const markets = parsePayload('eiReplyMarketRules', await rules.json()).marketRules ?? []
-  const market = c.marketContext === undefined ? markets[0] : markets.find((m) => m.marketContext === c.marketContext)
-  if (market === undefined) throw new Error(`no market ${c.marketContext ?? ''} at ${lmaUrl}`)
+  const market = await marketRulesAt(lmaUrl, c.marketContext)
   const { client, lmaPartyID } = await HttpLmaClient.registerOnce(lmaUrl, { partyID: c.partyID, partyRole: 'ema', marketContext: [market.marketContext] }, c.tokenFile ?? `./data/ema-openadr/${c.partyID}.lma-token`)
   const ema = new PriceEma({ partyID: c.partyID, lmaPartyID, market, markup: c.markup, markdown: c.markdown, importLimit: c.importLimit, exportLimit: c.exportLimit }, client)
   const tls = c.tls === undefined ? undefined : { cert: readFileSync(c.tls.cert), key: readFileSync(c.tls.key), ca: readFileSync(c.tls.ca) }
@@ -82,24 +72,17 @@ export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log:
     elog('report request', { request: request ?? 'none: the VTN did not ask for the trades report' })
   }
   elog('events', { handled: await ven.requestEvents() })
-  let running = false
-  const timer = setInterval(() => {
-    if (running) return
-    running = true
-    // In push mode the poll still runs: it fetches what a failed push did not deliver.
-    ven.poll()
-      .then(async (p) => {
-        if (p.handled.length > 0) elog('events', { handled: p.handled })
-        if (c.reportedFile !== undefined) {
-          const reported = await ven.reportTrades()
-          if (reported > 0) elog('trades reported', { transactions: reported })
-        }
-      })
-      .catch((error: unknown) => elog('poll failed', { error: String(error) }))
-      .finally(() => { running = false })
-  }, c.pollSeconds * 1000)
+  // In push mode the poll still runs: it fetches what a failed push did not deliver.
+  const stop = every(c.pollSeconds, async () => {
+    const p = await ven.poll()
+    if (p.handled.length > 0) elog('events', { handled: p.handled })
+    if (c.reportedFile !== undefined) {
+      const reported = await ven.reportTrades()
+      if (reported > 0) elog('trades reported', { transactions: reported })
+    }
+  }, (error) => elog('poll failed', { error: String(error) }))
   return async () => {
-    clearInterval(timer)
+    stop()
     await pushApp?.close()
   }
 }

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path'
 import { z } from 'zod'
+import { readEmaList } from './ema-list.js'
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import { durationMs } from '../../market/lma/time.js'
@@ -138,12 +139,7 @@ export type FixEmaConfig = z.infer<typeof FixEmaConfig>
 
 /** `{ "emas": [...] }`: one EMA per venue, each its own party and CompIDs; an empty list runs none. */
 export function readFixEmaFile (text: string, file: string): FixEmaConfig[] {
-  const parsed = z.object({ emas: z.array(FixEmaConfig) }).strict().safeParse(JSON.parse(text))
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`)
-  const parties = parsed.data.emas.map((e) => e.partyID)
-  const twice = parties.find((p, i) => parties.indexOf(p) !== i)
-  if (twice !== undefined) throw new Error(`${file}: party ${twice} appears twice; each EMA is its own party`)
-  return parsed.data.emas
+  return readEmaList(FixEmaConfig, text, file)
 }
 
 /** A reporting session: CompID@port, optionally for one party, optionally with drop copies. */

@@ -16,13 +16,14 @@ import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
+import { every } from './every.js'
 import { FixEmaConfig, LiquiditySpec, readFixEmaFile, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
 import { fixSessionCommand } from '../fix/session/cli.js'
 import { jsonLog } from '../fix/session/log.js'
 import { openDatabase } from '../postgres/database.js'
 import { startParticipants } from './participants.js'
 import { loadControllers } from '../../market/sc/controllers.js'
-import { parsePayload } from '../../schemas/codec.js'
+import { marketRulesAt } from '../rest/lma-client.js'
 import { createMechanism } from '../../market/lme/index.js'
 import { isPayloadName, PAYLOAD_NAMES, type PayloadName } from '../../schemas/registry.js'
 import { checkDocument } from '../../conformance/check.js'
@@ -57,16 +58,6 @@ function zodArgument<T> (schema: z.ZodType<T>, value: string): T {
   const parsed = schema.safeParse(value)
   if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'invalid')
   return parsed.data
-}
-
-/** A market's rules, asked of the LMA (eiRequestMarketRules): the one named, or its first. */
-async function marketAt (lmaUrl: string, marketContext?: string) {
-  const answer = await fetch(`${lmaUrl}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
-  if (answer.status !== 200) throw new Error(`the LMA at ${lmaUrl} answered ${answer.status} to eiRequestMarketRules`)
-  const rules = parsePayload('eiReplyMarketRules', await answer.json()).marketRules ?? []
-  const market = marketContext === undefined ? rules[0] : rules.find((m) => m.marketContext === marketContext)
-  if (market === undefined) throw new Error(`no market ${marketContext ?? ''} at ${lmaUrl}`)
-  return market
 }
 
 function onSignals (close: () => Promise<void>): void {
@@ -131,21 +122,11 @@ program.command('teua')
   .option('--horizon <intervals>', 'how many coming intervals to plan', positive, 3)
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
   .action(async (o: { lma: string, port: number, host: string, config: string, market?: string, every: number, horizon: number, logLevel: string }) => {
-    const market = await marketAt(o.lma, o.market)
+    const market = await marketRulesAt(o.lma, o.market)
     const controllers = loadControllers(JSON.parse(readFileSync(o.config, 'utf8')), market)
     const participants = await startParticipants({ lmaUrl: o.lma, controllers, market, port: o.port, host: o.host, logLevel: o.logLevel, horizon: o.horizon })
-    // One pass at a time: a slow pass is not overtaken by the next (which would tender twice).
-    let running = false
-    const tick = () => {
-      if (running) return
-      running = true
-      participants.plan(new Date())
-        .catch((error: unknown) => participants.app.log.error({ err: error }, 'planning failed'))
-        .finally(() => { running = false })
-    }
-    tick()
-    const timer = setInterval(tick, o.every * 1000)
-    onSignals(async () => { clearInterval(timer); await participants.close() })
+    const stop = every(o.every, () => participants.plan(new Date()), (error) => participants.app.log.error({ err: error }, 'planning failed'), { now: true })
+    onSignals(async () => { stop(); await participants.close() })
   })
 
 program.command('ema-openadr')
@@ -252,7 +233,7 @@ program.command('ema-fix')
         })]
     const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
     if (emas.length === 0) log('no EMA configured: nothing to run')
-    const market = await marketAt(o.lma, o.market)
+    const market = await marketRulesAt(o.lma, o.market)
     const db = await openDatabase(env.DATABASE_URL !== undefined ? { url: env.DATABASE_URL } : { dataDir: o.dataDir })
     const running: Array<Awaited<ReturnType<typeof startFixEma>>> = []
     for (const c of emas) {
@@ -264,18 +245,8 @@ program.command('ema-fix')
       }))
       log('EMA at the FIX venue', { ema: c.partyID, venue: c.venue, market: market.marketContext })
     }
-    // One round at a time per EMA: a slow round is not overtaken by the next.
-    const busy = new Set<number>()
-    const timer = setInterval(() => {
-      running.forEach((fix, k) => {
-        if (busy.has(k)) return
-        busy.add(k)
-        fix.tick(new Date(), o.horizon)
-          .catch((error: unknown) => log('round failed', { ema: emas[k]!.partyID, error: String(error) }))
-          .finally(() => busy.delete(k))
-      })
-    }, o.every * 1000)
-    onSignals(async () => { clearInterval(timer); for (const fix of running) await fix.stop(); await db.close() })
+    const stops = running.map((fix, k) => every(o.every, () => fix.tick(new Date(), o.horizon), (error) => log('round failed', { ema: emas[k]!.partyID, error: String(error) })))
+    onSignals(async () => { for (const stop of stops) stop(); for (const fix of running) await fix.stop(); await db.close() })
   })
 
 program.command('lme')

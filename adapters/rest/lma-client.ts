@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { parsePayload } from '../../schemas/codec.js'
 import type { PayloadName, Payload } from '../../schemas/registry.js'
+import type { MarketRules } from '../../schemas/extensions.js'
 import type { LmaClient, LmaReply } from '../../market/teua/teua.js'
 import type { TransactionDelivery } from '../../market/lma/lma.js'
 import { TOKEN_HEADER } from './lma.js'
@@ -72,6 +73,16 @@ export class HttpLmaClient implements LmaClient {
     HttpLmaClient.inspect?.(answer, json)
     return { status: res.status, payload: parsePayload(answer, json) }
   }
+}
+
+/** A market's rules, asked of the LMA (eiRequestMarketRules): the one named, or its first. */
+export async function marketRulesAt (lmaUrl: string, marketContext?: string): Promise<MarketRules> {
+  const answer = await fetch(`${lmaUrl}/lma/eiRequestMarketRules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestID: `rules-${Date.now()}` }) })
+  if (answer.status !== 200) throw new Error(`the LMA at ${lmaUrl} answered ${answer.status} to eiRequestMarketRules`)
+  const rules = parsePayload('eiReplyMarketRules', await answer.json()).marketRules ?? []
+  const market = marketContext === undefined ? rules[0] : rules.find((m) => m.marketContext === marketContext)
+  if (market === undefined) throw new Error(`no market ${marketContext ?? ''} at ${lmaUrl}`)
+  return market
 }
 
 /** The LMA tells a party of a transaction: POST {callbackURI}/eiCreateTransaction; acknowledged on a 2xx eiCreatedTransaction. */
