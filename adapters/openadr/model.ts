@@ -13,9 +13,9 @@
  * The code that acts on messages (events.ts, registration.ts, reports.ts, the VEN and the VTN)
  * reads the typed parts.
  */
-import type { XmlElement } from '../../schemas/tree.js'
+import { CtsValidationError, type XmlElement } from '../../schemas/tree.js'
 import { attribute, bool, int, list, many, one, oneOf, opt, raw, rawOf, record, text, wrap, type ElementCodec, type ValueOf } from './codec.js'
-import type { OadrMessage, OadrMessageType } from './envelope.js'
+import { OadrInputError, readOadr, validateOadr, type OadrMessage, type OadrMessageType } from './envelope.js'
 
 // ------------------------------------------------------------------------------------------
 // Building blocks
@@ -209,6 +209,31 @@ export type OadrMessageValue<K extends OadrMessageType> = ValueOf<(typeof MESSAG
 
 /** Any OpenADR 2.0b message, typed: `{ type: 'oadrPoll', message: { venID } }`. */
 export type OadrPayload = { [K in OadrMessageType]: { type: K, message: OadrMessageValue<K> } }[OadrMessageType]
+
+/** A message received and accepted: its element tree (envelope.ts) and its typed value. */
+export interface ReceivedOadr extends OadrMessage {
+  payload: OadrPayload
+}
+
+/**
+ * Everything received goes through here: read defensively (readOadr: size, no DOCTYPE,
+ * well-formed, the envelope), checked against oadr_20b.xsd unless `validate` is false, and mapped
+ * to its typed value. What is not acceptable throws OadrInputError, with the HTTP status to answer
+ * (400 or 413) and a short reason.
+ */
+export async function receiveOadr (body: string | Buffer, validate = true): Promise<ReceivedOadr> {
+  const received = readOadr(body)
+  if (validate) {
+    const verdict = await validateOadr(typeof body === 'string' ? body : body.toString('utf8'))
+    if (!verdict.valid) throw new OadrInputError(400, `not valid against oadr_20b.xsd: ${verdict.errors[0] ?? 'invalid'}`)
+  }
+  try {
+    return { ...received, payload: readPayload(received) }
+  } catch (error) {
+    if (error instanceof CtsValidationError) throw new OadrInputError(400, error.message)
+    throw error
+  }
+}
 
 /** A received message (envelope.ts readOadr), mapped to its typed value; throws CtsValidationError with the path of what does not fit. */
 export function readPayload (received: OadrMessage): OadrPayload {

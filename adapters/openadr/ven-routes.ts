@@ -6,9 +6,9 @@
  * goes to the VTN as its own request, as it does in pull mode.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import { MAX_MESSAGE_BYTES, OadrInputError, readOadr, validateOadr, writeOadr } from './envelope.js'
+import { MAX_MESSAGE_BYTES, OadrInputError, writeOadr } from './envelope.js'
 import { response } from './events.js'
-import { readPayload } from './model.js'
+import { receiveOadr } from './model.js'
 import { OADR_CODES, type OadrVen } from './ven.js'
 
 export const VEN_SERVICES = ['EiEvent', 'EiReport', 'EiRegisterParty'] as const
@@ -19,18 +19,13 @@ export const venRoutes: FastifyPluginAsync<{ ven: OadrVen }> = async (app, { ven
     app.post(`/OpenADR2/Simple/2.0b/${service}`, { schema: { summary: `OpenADR 2.0b ${service}, pushed by the VTN to this VEN`, tags: ['openadr'] } }, async (request, reply) => {
       const body = typeof request.body === 'string' ? request.body : ''
       let received
-      let payload
       try {
-        received = readOadr(body)
-        const verdict = await validateOadr(body)
-        if (!verdict.valid) throw new OadrInputError(400, `not valid against oadr_20b.xsd: ${verdict.errors[0] ?? 'invalid'}`)
-        payload = readPayload(received)
+        received = await receiveOadr(body)
       } catch (error) {
         if (error instanceof OadrInputError) return reply.code(error.status).type('text/plain').send(error.message)
-        if ((error as Error).name === 'CtsValidationError') return reply.code(400).type('text/plain').send((error as Error).message)
         throw error
       }
-      const m = payload.message as { requestID?: string, vtnID?: string }
+      const m = received.payload.message as { requestID?: string, vtnID?: string }
       const requestID = m.requestID ?? ''
       const answer = (code: string, description: string) => reply.type('application/xml').send(writeOadr(response(code, description, requestID, ven.venID)))
       if (ven.venID === undefined) return answer(OADR_CODES.invalidID, 'this VEN is not registered')

@@ -17,8 +17,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
 import type { EventOutcome, PriceEma, PriceEvent } from '../../market/ema/price-ema.js'
-import { readOadr, validateOadr, writeOadr, type OadrMessage } from './envelope.js'
-import { build, readPayload } from './model.js'
+import { OadrInputError, writeOadr } from './envelope.js'
+import { build, receiveOadr, type ReceivedOadr } from './model.js'
 import { createdEvent, distributeEventOf, poll, requestEvent, type EventResponse, type OadrEvent } from './events.js'
 import { createdPartyRegistrationOf, createPartyRegistration, queryRegistration } from './registration.js'
 import { postTls, type TlsFiles } from './tls.js'
@@ -251,8 +251,8 @@ export class OadrVen {
    *   - the VTN's own report metadata is acknowledged, asking for nothing.
    * Returns the events handled.
    */
-  async onVtnMessage (received: OadrMessage): Promise<HandledOadrEvent[]> {
-    const payload = readPayload(received)
+  async onVtnMessage (received: ReceivedOadr): Promise<HandledOadrEvent[]> {
+    const payload = received.payload
     switch (payload.type) {
       case 'oadrDistributeEvent':
         return await this.onDistributeEvent(received.message)
@@ -344,7 +344,7 @@ export class OadrVen {
   }
 
   /** POSTs a message to {vtnUrl}/{service}; the answer is read as defensively as anything received. */
-  private async send (service: string, message: XmlElement): Promise<OadrMessage> {
+  private async send (service: string, message: XmlElement): Promise<ReceivedOadr> {
     const url = `${this.options.vtnUrl.replace(/\/$/, '')}/${service}`
     const timeoutMs = this.options.timeoutMs ?? 10_000
     let answer: { status: number, body: string }
@@ -355,12 +355,12 @@ export class OadrVen {
       answer = { status: res.status, body: await res.text() }
     }
     if (answer.status < 200 || answer.status >= 300) throw new Error(`the VTN answered HTTP ${answer.status} to ${service}: ${answer.body.slice(0, 200)}`)
-    const received = readOadr(answer.body)
-    // What the VTN answers is checked like anything received: an answer not valid against oadr_20b.xsd is not acted on.
-    if (this.options.validate !== false) {
-      const verdict = await validateOadr(answer.body)
-      if (!verdict.valid) throw new Error(`the VTN's answer to ${service} is not valid against oadr_20b.xsd: ${verdict.errors[0] ?? 'invalid'}`)
+    try {
+      // What the VTN answers is checked like anything received: an answer that is not valid is not acted on.
+      return await receiveOadr(answer.body, this.options.validate !== false)
+    } catch (error) {
+      if (error instanceof OadrInputError) throw new Error(`the VTN's answer to ${service}: ${error.message}`)
+      throw error
     }
-    return received
   }
 }

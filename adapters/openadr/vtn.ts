@@ -25,9 +25,9 @@ import { fromTicks } from '../../schemas/decimal.js'
 import { durationMs } from '../../market/lma/time.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { XmlElement } from '../../schemas/tree.js'
-import { MAX_MESSAGE_BYTES, OadrInputError, readOadr, validateOadr, writeOadr } from './envelope.js'
+import { MAX_MESSAGE_BYTES, OadrInputError, writeOadr } from './envelope.js'
 import { distributeEvent, response, type OadrEvent } from './events.js'
-import { build, readPayload, type OadrMessageValue, type OadrReport } from './model.js'
+import { build, receiveOadr, type OadrMessageValue, type OadrPayload, type OadrReport } from './model.js'
 import { fingerprintOf, postTls, type TlsFiles } from './tls.js'
 
 export interface VtnOptions {
@@ -296,15 +296,9 @@ export class OadrVtn {
   async handle (service: VtnService, body: string, peer: { fingerprint?: string } = {}): Promise<{ status: number, body: string, contentType: string }> {
     let payload
     try {
-      const received = readOadr(body)
-      if (this.options.validate !== false) {
-        const verdict = await validateOadr(body)
-        if (!verdict.valid) throw new OadrInputError(400, `not valid against oadr_20b.xsd: ${verdict.errors[0] ?? 'invalid'}`)
-      }
-      payload = readPayload(received)
+      ({ payload } = await receiveOadr(body, this.options.validate !== false))
     } catch (error) {
       if (error instanceof OadrInputError) return { status: error.status, body: error.message, contentType: 'text/plain' }
-      if ((error as Error).name === 'CtsValidationError') return { status: 400, body: (error as Error).message, contentType: 'text/plain' }
       throw error
     }
     const taken = VTN_SERVICES[service] as readonly string[]
@@ -316,7 +310,7 @@ export class OadrVtn {
   }
 
   /** The answer to a message, and what it changes (applied in memory here; `writes` put it in the store). */
-  private answer (payload: ReturnType<typeof readPayload>, peer: { fingerprint?: string }): Answer {
+  private answer (payload: OadrPayload, peer: { fingerprint?: string }): Answer {
     const writes: Array<() => Promise<void>> = []
     const store = this.options.store
     const done = (element: XmlElement): Answer => ({ element, writes })
