@@ -99,7 +99,7 @@ export async function runDemo (options: DemoOptions): Promise<Demo> {
       for (const sc of controllers) {
         const teua = teuas.get(sc.partyID)!
         for (const t of teua.tenders.values()) if (t.dtStart === dtStart && t.status === 'open') await teua.cancel(t.tenderID)
-        const book = lma.snapshot(instrument)
+        const book = lma.snapshot(instrument, { depth: 1, orders: false })
         const view = {
           dtStart, round,
           ...(book?.bids[0] !== undefined && { bestBid: fromTicks(book.bids[0].price, 3) }),

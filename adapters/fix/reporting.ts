@@ -260,7 +260,8 @@ export class FixTradeReporting implements FixApplication {
   }
 
   private entries (instrument: Instrument): MdEntries {
-    const book = this.lma.snapshot(instrument)
+    // After every change of a subscribed book: the top of book only.
+    const book = this.lma.snapshot(instrument, { depth: 1, orders: false })
     const out: MdEntries = {}
     const bid = book?.bids[0]
     const ask = book?.asks[0]

@@ -44,11 +44,12 @@ export function publicSnapshot (snapshot: BookSnapshot, s: Scales) {
 
 export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent }> = async (app, { lma }) => {
   const scalesOf = (marketContext: string): Scales => lma.markets.get(marketContext)!.rules
-  const bbo = (instrument: Instrument) => {
-    const snapshot = lma.snapshot(instrument)!
+  /** A book's seq, state and best bid and ask, from its top only (what every book list and every change needs). */
+  const top = (instrument: Instrument) => {
+    const snapshot = lma.snapshot(instrument, { depth: 1, orders: false })!
     const s = scalesOf(instrument.marketContext)
-    const top = (l: { price: number, quantity: number } | undefined) => l === undefined ? null : { price: fromTicks(l.price, s.priceScale), quantity: fromTicks(l.quantity, s.quantityScale) }
-    return { bestBid: top(snapshot.bids[0]), bestAsk: top(snapshot.asks[0]) }
+    const level = (l: { price: number, quantity: number } | undefined) => l === undefined ? null : { price: fromTicks(l.price, s.priceScale), quantity: fromTicks(l.quantity, s.quantityScale) }
+    return { seq: snapshot.seq, closed: snapshot.closed, bestBid: level(snapshot.bids[0]), bestAsk: level(snapshot.asks[0]) }
   }
 
   app.get<{ Querystring: { marketContext?: string } }>('/lma/market-data/stream', {
@@ -109,5 +110,5 @@ export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent }> = a
   })
 
   app.get('/lma/market-data/books', { schema: { summary: 'Every book with its best bid and ask', tags: ['market data'] } }, async () =>
-    lma.books().map((instrument) => ({ book: instrumentKey(instrument), instrument, seq: lma.snapshot(instrument)!.seq, closed: lma.snapshot(instrument)!.closed, ...bbo(instrument) })))
+    lma.books().map((instrument) => ({ book: instrumentKey(instrument), instrument, ...top(instrument) })))
 }

@@ -18,7 +18,7 @@ import type { Payload } from '../../schemas/registry.js'
 import type { Product } from '../../schemas/emix.js'
 import type { EiTransaction } from '../../schemas/ei.js'
 import { fromTicks } from '../../schemas/decimal.js'
-import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketEngine, type MechanismEvent } from '../lme/index.js'
+import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketEngine, type MechanismEvent, type SnapshotView } from '../lme/index.js'
 import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
@@ -725,8 +725,9 @@ export class LocalMarketAgent {
     return () => this.listeners.delete(listener)
   }
 
-  snapshot (instrument: Instrument) {
-    return this.engines.get(instrument.marketContext)?.snapshot(instrument)
+  /** A book as it is now; `view` limits it (the top of book: depth 1, no orders), so a reader pays only for what it reads. */
+  snapshot (instrument: Instrument, view?: SnapshotView) {
+    return this.engines.get(instrument.marketContext)?.snapshot(instrument, view)
   }
 
   books (): Instrument[] {
