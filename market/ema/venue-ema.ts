@@ -80,6 +80,14 @@ export function netNeed (book: BookLevels, own: BookLevels, config: VenueEmaConf
   return out
 }
 
+/** Open tenders of one interval, per side and price. */
+function ownLevels (tenders: ReadonlyArray<{ dtStart: string, side: 'buy' | 'sell', price: string, quantity: string }>, dtStart: string): BookLevels {
+  const at = Date.parse(dtStart)
+  const own: BookLevels = { bids: [], asks: [] }
+  for (const t of tenders) if (Date.parse(t.dtStart) === at) (t.side === 'buy' ? own.bids : own.asks).push({ price: t.price, quantity: t.quantity })
+  return own
+}
+
 /** An order at the venue as the EMA tracks it. */
 export interface VenueOrder {
   clOrdID: string
@@ -143,7 +151,12 @@ export class VenueEma {
     const grid = durationMs(market.granularity)
     const gate = durationMs(market.gateClosure)
     const first = Math.floor((now.getTime() + gate) / grid) * grid + grid
-    for (let k = 0; k < horizon; k++) await this.step(book, new Date(first + k * grid).toISOString(), market.duration)
+    // The EMA's own open tenders, asked once for the whole round.
+    const own = await this.openTenders()
+    for (let k = 0; k < horizon; k++) {
+      const dtStart = new Date(first + k * grid).toISOString()
+      await this.rebalance(dtStart, market.duration, netNeed(await book.levels(dtStart, market.duration), ownLevels(own, dtStart), this.config))
+    }
     const closed = new Set([...this.orders.values()].filter((o) => o.state !== 'done' && Date.parse(o.dtStart) - gate <= now.getTime()).map((o) => `${o.dtStart} ${o.duration}`))
     for (const key of closed) {
       const [dtStart, duration] = key.split(' ') as [string, string]
@@ -153,24 +166,19 @@ export class VenueEma {
 
   /** Reads the local book of an interval and the EMA's own open tenders in it, and rebalances to the need. */
   async step (book: LocalBook, dtStart: string, duration: string): Promise<{ buy?: Need, sell?: Need }> {
-    const need = netNeed(await book.levels(dtStart, duration), await this.ownLevels(dtStart), this.config)
+    const need = netNeed(await book.levels(dtStart, duration), ownLevels(await this.openTenders(), dtStart), this.config)
     await this.rebalance(dtStart, duration, need)
     return need
   }
 
-  /** The EMA's own open tenders of an interval, per side and price, as the LMA's ledger has them (eiRequestTender). */
-  private async ownLevels (dtStart: string): Promise<BookLevels> {
+  /** The EMA's open tenders in this market, as the LMA's ledger has them (eiRequestTender). */
+  private async openTenders (): Promise<Array<{ dtStart: string, side: 'buy' | 'sell', price: string, quantity: string }>> {
     const { partyID, market } = this.config
     const answer = await this.lma.call('eiRequestTender', 'eiReplyTender', { requestID: `${partyID}-own-${Date.now()}-${++this.next}`, partyID, requestorPartyID: partyID })
     if (answer.status !== 200) throw new Error(`the LMA refused eiRequestTender: ${answer.payload.eiResponse.responseCode}`)
-    const at = Date.parse(dtStart)
-    const own: BookLevels = { bids: [], asks: [] }
-    for (const t of answer.payload.eiTender ?? []) {
-      const p = t.product
-      if (p.dtStart === undefined || Date.parse(p.dtStart) !== at || p.marketContext !== market.marketContext) continue
-      ;(p.side === 'buy' ? own.bids : own.asks).push({ price: p.temixPower.price!, quantity: p.temixPower.quantity! })
-    }
-    return own
+    return (answer.payload.eiTender ?? [])
+      .filter((t) => t.product.dtStart !== undefined && t.product.marketContext === market.marketContext)
+      .map((t) => ({ dtStart: t.product.dtStart!, side: t.product.side, price: t.product.temixPower.price!, quantity: t.product.temixPower.quantity! }))
   }
 
   /** Brings the venue orders of one interval in line with the need (see the module comment). */
