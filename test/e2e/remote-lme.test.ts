@@ -16,6 +16,7 @@ import type { PartyRecord } from '../../market/lma/ledger.js'
 import { createMechanism } from '../../market/lme/index.js'
 import { dropTestDatabase, openTestDatabase } from '../database.js'
 import { H12, H13, START, tender, testMarket } from '../market.js'
+import { until } from '../until.js'
 
 let db: Database
 let lme: FastifyInstance
@@ -58,11 +59,6 @@ async function refusal (promise: Promise<unknown>): Promise<MarketRefusal> {
   expect(error).toBeInstanceOf(MarketRefusal)
   return error as MarketRefusal
 }
-async function untilReady (): Promise<void> {
-  for (let i = 0; i < 250 && !lma.ready; i++) await new Promise((r) => setTimeout(r, 20))
-  expect(lma.ready).toBe(true)
-}
-
 describe('LME in another process', () => {
   it('trades through the LME over HTTP, and the LMA reads its books from the events', async () => {
     const a = await register('a')
@@ -104,7 +100,7 @@ describe('LME in another process', () => {
     await create(a, tender('s1', 'sell', '0.110', '5'))
     await fetch(`${lmeUrl}/lme/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     expect((await refusal(create(b, tender('b1', 'buy', '0.120', '5')))).refusal).toBe('unavailable')
-    await untilReady()
+    await until(() => lma.ready)
     expect(lma.tender('b1')).toBeUndefined()
     // s1 is back in the rebuilt LME, and trades.
     await create(b, tender('b2', 'buy', '0.120', '2'))
@@ -119,7 +115,7 @@ describe('LME in another process', () => {
     expect((await refusal(create(a, tender('s2', 'sell', '0.120', '5')))).refusal).toBe('unavailable')
     expect(lma.ready).toBe(false)
     await startLme(port)
-    await untilReady() // the LMA kept retrying its reload
+    await until(() => lma.ready) // the LMA kept retrying its reload
     await create(a, tender('s3', 'sell', '0.130', '1'))
     expect(lma.tender('s3')!.status).toBe('open')
     expect(lma.tender('s2')).toBeUndefined()

@@ -17,6 +17,7 @@ import { dropTestDatabase, openTestDatabase } from '../../../test/database.js'
 import { MARKET, testMarket } from '../../../test/market.js'
 import { emlCtsExample } from '../../../test/eml-cts-examples.js'
 import { bindingMarket, emlCtsDelivery, emlCtsRoutes } from './routes.js'
+import { until } from '../../../test/until.js'
 
 let db: Database
 let lma: LocalMarketAgent
@@ -63,11 +64,6 @@ const post = async (path: string, body: unknown) => {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
   return { status: res.status, body: await res.json() as any }
 }
-async function until (done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10))
-  expect(done()).toBe(true)
-}
-
 /** The example EiCreateTenderPayload (party 1 buys 50 at 120 for 12:00-13:00), as another party and tender. */
 function tender (partyId: number, requestId: number, tenderId: number, side: 'BUY' | 'SELL', price: number, quantity: number) {
   const m = emlCtsExample('EiCreateTenderPayload')
