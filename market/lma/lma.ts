@@ -195,7 +195,7 @@ export class LocalMarketAgent {
         this.publish(batch)
         if (batch.transactions.length > 0) {
           this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
-          this.tellTransactions(batch.transactions)
+          this.tell(this.transactionListeners, (listener) => listener(batch.transactions), 'transaction listener')
         }
       } catch (error) {
         this.broken = error
@@ -687,11 +687,16 @@ export class LocalMarketAgent {
     if (this.listeners.size === 0) return
     const events = batch.bookCommands.flatMap((c) => c.events)
     if (events.length === 0) return
-    for (const listener of this.listeners) {
+    this.tell(this.listeners, (listener) => listener(events, { topOfBook: batch.topOfBook }), 'market data listener')
+  }
+
+  /** Calls every listener; one that throws is logged and the others still hear it. */
+  private tell<L> (listeners: Iterable<L>, call: (listener: L) => void, what: string): void {
+    for (const listener of listeners) {
       try {
-        listener(events, { topOfBook: batch.topOfBook })
+        call(listener)
       } catch (error) {
-        this.log('warn', 'market data listener failed', { error: String(error) })
+        this.log('warn', `${what} failed`, { error: String(error) })
       }
     }
   }
@@ -702,16 +707,6 @@ export class LocalMarketAgent {
   onTransactions (listener: (transactions: readonly TransactionRecord[]) => void): () => void {
     this.transactionListeners.add(listener)
     return () => this.transactionListeners.delete(listener)
-  }
-
-  private tellTransactions (transactions: readonly TransactionRecord[]): void {
-    for (const listener of this.transactionListeners) {
-      try {
-        listener(transactions)
-      } catch (error) {
-        this.log('warn', 'transaction listener failed', { error: String(error) })
-      }
-    }
   }
 
   /** Every transaction in the ledger, in the order made (both sides of each match). */
