@@ -8,7 +8,8 @@
  */
 import type { XmlElement } from '../../schemas/tree.js'
 import { durationMs } from '../../market/lma/time.js'
-import { build, MESSAGES, type EiEventSignal, type OadrEventValue } from './model.js'
+import { OADR_NAMESPACES } from './envelope.js'
+import { build, MESSAGES, targetOf, type EiEventSignal, type OadrEventValue } from './model.js'
 
 export interface OadrInterval {
   uid: string
@@ -133,8 +134,6 @@ export function createdEvent (venID: string, responses: EventResponse[], answer 
   })
 }
 
-const noTarget = { assets: [], groupID: [], groupName: [], resourceID: [], partyID: [] }
-
 /** oadrDistributeEvent: the VTN's events (the inverse of distributeEventOf, for what it reads). */
 export function distributeEvent (d: OadrDistributeEvent): XmlElement {
   return build('oadrDistributeEvent', {
@@ -162,7 +161,7 @@ export function distributeEvent (d: OadrDistributeEvent): XmlElement {
             ...(s.currentValue !== undefined && { currentValue: s.currentValue })
           }))
         },
-        eiTarget: { ...noTarget, venID: ev.venIDs }
+        eiTarget: targetOf({ venID: ev.venIDs })
       },
       oadrResponseRequired: ev.responseRequired
     }))
@@ -170,7 +169,7 @@ export function distributeEvent (d: OadrDistributeEvent): XmlElement {
 }
 
 /** xcal:components: empty in every OpenADR 2.0b event. */
-const COMPONENTS: XmlElement = { ns: 'urn:ietf:params:xml:ns:icalendar-2.0', local: 'components', attributes: [], children: [], text: '' }
+const COMPONENTS: XmlElement = { ns: OADR_NAMESPACES.xcal, local: 'components', attributes: [], children: [], text: '' }
 
 /** oadrRequestEvent: the VEN asks for its events. */
 export function requestEvent (requestID: string, venID: string): XmlElement {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { CtsValidationError, type XmlElement } from '../../schemas/tree.js'
 import { readOadr, validateOadr, writeOadr } from './envelope.js'
-import { build, readPayload, writePayload } from './model.js'
+import { build, readPayload, targetOf, writePayload } from './model.js'
 
 const FIXTURES = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/openadr-fixtures')
 const files = ['examples', 'openleadr-session'].flatMap((dir) => readdirSync(join(FIXTURES, dir)).filter((f) => f.endsWith('.xml')).map((f) => join(FIXTURES, dir, f)))
@@ -60,7 +60,7 @@ describe('the OpenADR 2.0b model', () => {
   it('builds messages from typed values, XSD-valid', async () => {
     const xml = writeOadr(build('oadrCreateOpt', {
       optID: 'opt-1', optType: 'optOut', optReason: 'notParticipating', venID: 'VEN-1', createdDateTime: '2026-06-20T10:00:00Z', requestID: 'r-1',
-      qualifiedEventID: { eventID: 'e-1', modificationNumber: 0 }, eiTarget: { assets: [], groupID: [], groupName: [], resourceID: [], venID: ['VEN-1'], partyID: [] }
+      qualifiedEventID: { eventID: 'e-1', modificationNumber: 0 }, eiTarget: targetOf({ venID: ['VEN-1'] })
     }))
     expect((await validateOadr(xml)).errors).toEqual([])
     expect(xml).toMatch(/schemaVersion="2.0b"/)

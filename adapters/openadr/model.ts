@@ -44,6 +44,11 @@ const target = (prefix: 'ei' | 'oadr', local: string) => record(prefix, local, {
 })
 export type EiTarget = ValueOf<ReturnType<typeof target>>
 
+/** An eiTarget naming some VENs or resources, nothing else. */
+export function targetOf (ids: { venID?: string[], resourceID?: string[] }): EiTarget {
+  return { assets: [], groupID: [], groupName: [], resourceID: ids.resourceID ?? [], venID: ids.venID ?? [], partyID: [] }
+}
+
 /** emix:itemBase: the unit of a signal or a report data point. */
 const itemBase = rawOf([
   ['power', 'voltage'], ['power', 'energyApparent'], ['power', 'energyReactive'], ['power', 'energyReal'], ['power', 'powerApparent'], ['power', 'powerReactive'],

@@ -9,8 +9,9 @@
  */
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
-import { build, readPayload, type OadrReportDescription } from './model.js'
-import type { OadrMessageType } from './envelope.js'
+import { build, readPayload, targetOf, type OadrReportDescription } from './model.js'
+import { text } from './codec.js'
+import { OADR_NAMESPACES, type OadrMessageType } from './envelope.js'
 
 export const TRADES_REPORT = 'x-TE_CLEARED_TRADES'
 /** Report names are OpenADR's own or x- extensions: the metadata of ours is an extension too. */
@@ -30,16 +31,16 @@ export interface TradedInterval {
   price: string
 }
 
-const unit = (local: string, description: string, units: string, scale: string, prefix: 'power' | 'oadr'): XmlElement => {
-  const ns = prefix === 'power' ? 'http://docs.oasis-open.org/ns/emix/2011/06/power' : 'http://openadr.org/oadr-2.0b/2012/07'
-  const leaf = (n: string, l: string, text: string): XmlElement => ({ ns: n, local: l, attributes: [], children: [], text })
-  return { ns, local, attributes: [], text: '', children: [leaf(ns, 'itemDescription', description), leaf(ns, 'itemUnits', units), leaf('http://docs.oasis-open.org/ns/emix/2011/06/siscale', 'siScaleCode', scale)] }
-}
+/** An emix:itemBase unit, which the model carries as an element: description, units, SI scale. */
+const unit = (prefix: 'power' | 'oadr', local: string, description: string, units: string, scale: string): XmlElement => ({
+  ns: OADR_NAMESPACES[prefix], local, attributes: [], text: '',
+  children: [text(prefix, 'itemDescription').write(description), text(prefix, 'itemUnits').write(units), text('scale', 'siScaleCode').write(scale)]
+})
 
 /** oadrRegisterReport: the EMA's trades report, described. */
 export function registerReport (requestID: string, venID: string, reportSpecifierID: string, market: MarketRules, createdDateTime: string): XmlElement {
   const description = (rID: string, reportType: string, itemBase: XmlElement): OadrReportDescription => ({
-    rID, reportDataSource: { assets: [], groupID: [], groupName: [], resourceID: [venID], venID: [], partyID: [] }, reportType, itemBase,
+    rID, reportDataSource: targetOf({ resourceID: [venID] }), reportType, itemBase,
     readingType: 'Summed', marketContext: market.marketContext,
     oadrSamplingRate: { oadrMinPeriod: market.duration, oadrMaxPeriod: market.duration, oadrOnChange: false }
   })
@@ -48,8 +49,8 @@ export function registerReport (requestID: string, venID: string, reportSpecifie
     oadrReport: [{
       duration: market.duration,
       oadrReportDescription: [
-        description('energy', 'usage', unit('energyReal', 'RealEnergy', 'Wh', market.energyReal.siScaleCode, 'power')),
-        description('price', 'price', unit('currencyPerKWh', 'currencyPerKWh', market.currency, 'none', 'oadr'))
+        description('energy', 'usage', unit('power', 'energyReal', 'RealEnergy', 'Wh', market.energyReal.siScaleCode)),
+        description('price', 'price', unit('oadr', 'currencyPerKWh', 'currencyPerKWh', market.currency, 'none'))
       ],
       reportRequestID: '0', reportSpecifierID, reportName: METADATA_REPORT, createdDateTime
     }],

@@ -11,10 +11,10 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest'
 import { readOadr, validateOadr, writeOadr, MAX_MESSAGE_BYTES } from './envelope.js'
-import { build, readPayload, type OadrPayload } from './model.js'
+import { build, readPayload, targetOf, type OadrPayload } from './model.js'
 import { OadrVtn, type VtnService } from './vtn.js'
 
-const target = { assets: [], groupID: [], groupName: [], resourceID: [], venID: [], partyID: [] }
+const target = targetOf({})
 let vtn: OadrVtn
 let venID: string
 let registrationID: string
