@@ -57,7 +57,6 @@ export class FixTradeReporting implements FixApplication {
   /** Live market data subscriptions: MDReqID -> book key, and what was sent last. */
   private readonly marketData = new Map<string, { book: string, instrument: Instrument, last: MdEntries }>()
   private readonly lastTrade = new Map<string, [number, number]>()
-  private outbox: Promise<unknown> = Promise.resolve()
   private readonly unsubscribe: Array<() => void> = []
 
   constructor (private readonly lma: LocalMarketAgent, private readonly options: ReportingOptions = {}) {
@@ -94,11 +93,6 @@ export class FixTradeReporting implements FixApplication {
     } catch (error) {
       this.send('j', { RefSeqNum: message.seqNum, RefMsgType: message.msgType, BusinessRejectReason: 0, Text: (error as Error).message.slice(0, 200) })
     }
-  }
-
-  /** Resolves once everything queued so far is sent. */
-  idle (): Promise<unknown> {
-    return this.outbox
   }
 
   // ----------------------------------------------------------------------------------------
@@ -288,7 +282,8 @@ export class FixTradeReporting implements FixApplication {
   private send (msgType: string, body: Record<string, unknown>): void {
     const session = this.session
     if (session === undefined) return
-    this.outbox = this.outbox.then(() => session.send(msgType, body)).catch((error: unknown) => this.options.onError?.(error as Error))
+    // The session sends in call order, so reports go out in the order they were made.
+    session.send(msgType, body).catch((error: unknown) => this.options.onError?.(error as Error))
   }
 }
 

@@ -47,8 +47,6 @@ export class FixVenueSimulator implements FixApplication {
   private readonly byClOrdID = new Map<string, string>()
   private nextOrder = 0
   private session: FixSessionHandle | undefined
-  /** Reports go out one at a time, in the order the book made them. */
-  private outbox: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly scales: VenueScales, private readonly marketContext = 'venue') {}
 
@@ -80,11 +78,6 @@ export class FixVenueSimulator implements FixApplication {
     } catch (error) {
       this.send('j', { RefMsgType: message.msgType, BusinessRejectReason: 0, Text: (error as Error).message.slice(0, 200), RefSeqNum: message.seqNum })
     }
-  }
-
-  /** What the last report sent depends on: await it before reading the session's seqnums. */
-  idle (): Promise<unknown> {
-    return this.outbox
   }
 
   private instrument (dtStart: string, duration: string): Instrument {
@@ -197,6 +190,7 @@ export class FixVenueSimulator implements FixApplication {
   private send (msgType: string, body: Record<string, unknown>): void {
     const session = this.session
     if (session === undefined) return
-    this.outbox = this.outbox.then(() => session.send(msgType, body)).catch(() => {})
+    // The session sends in call order, so reports go out in the order they were made.
+    session.send(msgType, body).catch(() => {})
   }
 }
