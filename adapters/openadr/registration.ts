@@ -3,7 +3,7 @@
  * out, oadrCreatedPartyRegistration in (read and written through model.ts).
  */
 import type { XmlElement } from '../../schemas/tree.js'
-import { build, MESSAGES } from './model.js'
+import { build, type OadrMessageValue } from './model.js'
 
 export function queryRegistration (requestID: string): XmlElement {
   return build('oadrQueryRegistration', { requestID })
@@ -41,8 +41,7 @@ export interface CreatedPartyRegistration {
 }
 
 /** The VTN's answer; empty ids (a VTN answering a query before registration) count as absent. */
-export function createdPartyRegistrationOf (message: XmlElement): CreatedPartyRegistration {
-  const m = MESSAGES.oadrCreatedPartyRegistration.read(message, '/oadr:oadrCreatedPartyRegistration')
+export function createdPartyRegistrationOf (m: OadrMessageValue<'oadrCreatedPartyRegistration'>): CreatedPartyRegistration {
   return {
     responseCode: m.eiResponse.responseCode, requestID: m.eiResponse.requestID, vtnID: m.vtnID,
     ...(m.eiResponse.responseDescription !== undefined && { responseDescription: m.eiResponse.responseDescription }),

@@ -9,9 +9,9 @@
  */
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
-import { build, readPayload, targetOf, type OadrReportDescription } from './model.js'
+import { build, targetOf, type OadrMessageValue, type OadrPayload, type OadrReportDescription } from './model.js'
 import { text } from './codec.js'
-import { OADR_NAMESPACES, type OadrMessageType } from './envelope.js'
+import { OADR_NAMESPACES } from './envelope.js'
 
 export const TRADES_REPORT = 'x-TE_CLEARED_TRADES'
 /** Report names are OpenADR's own or x- extensions: the metadata of ours is an extension too. */
@@ -59,10 +59,8 @@ export function registerReport (requestID: string, venID: string, reportSpecifie
 }
 
 /** The report requests an oadrRegisteredReport (or an oadrCreateReport) carries. */
-export function reportRequestsOf (message: XmlElement): ReportRequest[] {
-  const payload = payloadOf(message)
-  if (payload.type !== 'oadrRegisteredReport' && payload.type !== 'oadrCreateReport') return []
-  return payload.message.oadrReportRequest.map((r) => ({ reportRequestID: r.reportRequestID, reportSpecifierID: r.reportSpecifier.reportSpecifierID }))
+export function reportRequestsOf (message: OadrMessageValue<'oadrRegisteredReport' | 'oadrCreateReport'>): ReportRequest[] {
+  return message.oadrReportRequest.map((r) => ({ reportRequestID: r.reportRequestID, reportSpecifierID: r.reportSpecifier.reportSpecifierID }))
 }
 
 /** oadrCreatedReport: the VEN confirms the report requests it will serve. */
@@ -86,12 +84,6 @@ export function updateReport (requestID: string, venID: string, request: ReportR
 }
 
 /** The response code of an answer that carries an eiResponse (oadrUpdatedReport, oadrRegisteredReport, oadrResponse, ...). */
-export function responseCodeOf (message: XmlElement): string | undefined {
-  const m = payloadOf(message).message as { eiResponse?: { responseCode: string } }
-  return m.eiResponse?.responseCode
-}
-
-/** A message element (as readOadr gives it) as its typed value. */
-function payloadOf (message: XmlElement) {
-  return readPayload({ type: message.local as OadrMessageType, message, signedObject: [] })
+export function responseCodeOf (payload: OadrPayload): string | undefined {
+  return (payload.message as { eiResponse?: { responseCode: string } }).eiResponse?.responseCode
 }

@@ -17,8 +17,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { XmlElement } from '../../schemas/tree.js'
 import type { EventOutcome, PriceEma, PriceEvent } from '../../market/ema/price-ema.js'
-import { OadrInputError, writeOadr } from './envelope.js'
-import { build, receiveOadr, type ReceivedOadr } from './model.js'
+import { OadrInputError, writeOadr, type OadrMessageType } from './envelope.js'
+import { build, receiveOadr, type OadrMessageValue, type ReceivedOadr } from './model.js'
 import { createdEvent, distributeEventOf, poll, requestEvent, type EventResponse, type OadrEvent } from './events.js'
 import { createdPartyRegistrationOf, createPartyRegistration, queryRegistration } from './registration.js'
 import { postTls, type TlsFiles } from './tls.js'
@@ -158,7 +158,7 @@ export class OadrVen {
   /** oadrCancelPartyRegistration: ends this VEN's registration (the VTN confirms; the ids are forgotten). */
   async cancelRegistration (): Promise<void> {
     const answer = await this.send('EiRegisterParty', build('oadrCancelPartyRegistration', { requestID: randomUUID(), registrationID: this.requireRegistrationID(), venID: this.requireVenID() }))
-    const code = responseCodeOf(answer.message)
+    const code = responseCodeOf(answer.payload)
     if (answer.type !== 'oadrCanceledPartyRegistration' || code !== '200') throw new Error(`the VTN answered ${answer.type} ${code ?? ''} to the cancellation`)
     this.forgetRegistration()
   }
@@ -220,7 +220,7 @@ export class OadrVen {
   private async sendReport (transactions: Awaited<ReturnType<PriceEma['transactions']>>, reportID: string): Promise<void> {
     const intervals = transactions.map((t) => ({ dtStart: t.dtStart, duration: t.duration, energy: t.side === 'buy' ? t.quantity : `-${t.quantity}`, price: t.price }))
     const answer = await this.send('EiReport', updateReport(randomUUID(), this.requireVenID(), this.reportRequest!, reportID, intervals, new Date().toISOString()))
-    const code = responseCodeOf(answer.message)
+    const code = responseCodeOf(answer.payload)
     if (answer.type !== 'oadrUpdatedReport' || code !== '200') throw new Error(`the VTN answered ${answer.type} ${code ?? ''} to the trades report`)
     await this.requireReports().reported.add(transactions.map((t) => t.transactionID))
   }
@@ -337,10 +337,11 @@ export class OadrVen {
     return this.venID
   }
 
-  private async expect (service: string, message: XmlElement, type: string): Promise<XmlElement> {
+  /** Sends, and takes only an answer of `type`, as its typed value. */
+  private async expect<K extends OadrMessageType> (service: string, message: XmlElement, type: K): Promise<OadrMessageValue<K>> {
     const answer = await this.send(service, message)
-    if (answer.type !== type) throw new Error(`the VTN answered ${answer.type}, not ${type}`)
-    return answer.message
+    if (answer.payload.type !== type) throw new Error(`the VTN answered ${answer.type}, not ${type}`)
+    return answer.payload.message as OadrMessageValue<K>
   }
 
   /** POSTs a message to {vtnUrl}/{service}; the answer is read as defensively as anything received. */
