@@ -157,11 +157,15 @@ export class VenueEma {
       const dtStart = new Date(first + k * grid).toISOString()
       await this.rebalance(dtStart, market.duration, netNeed(await book.levels(dtStart, market.duration), ownLevels(own, dtStart), this.config))
     }
-    const closed = new Set([...this.orders.values()].filter((o) => o.state !== 'done' && Date.parse(o.dtStart) - gate <= now.getTime()).map((o) => `${o.dtStart} ${o.duration}`))
-    for (const key of closed) {
-      const [dtStart, duration] = key.split(' ') as [string, string]
-      await this.rebalance(dtStart, duration, {})
+    // Intervals whose local gate has closed: open venue orders are canceled, finished ones forgotten
+    // (the map would otherwise grow with every interval ever traded).
+    const closed = new Map<string, VenueOrder>()
+    for (const o of this.orders.values()) {
+      if (Date.parse(o.dtStart) - gate > now.getTime()) continue
+      if (o.state === 'done') this.orders.delete(o.clOrdID)
+      else closed.set(`${o.dtStart} ${o.duration}`, o)
     }
+    for (const o of closed.values()) await this.rebalance(o.dtStart, o.duration, {})
   }
 
   /** Reads the local book of an interval and the EMA's own open tenders in it, and rebalances to the need. */
