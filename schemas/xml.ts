@@ -18,10 +18,29 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   processEntities: true,
-  // An object (no HTML names, only XML's five): numeric character references are decoded too.
-  // Those of characters XML forbids are refused before parsing (the decoder would drop them).
-  htmlEntities: {}
+  entityDecoder: {
+    decode: decodeReferences,
+    setExternalEntities: () => {},
+    addInputEntities: () => {},
+    reset: () => {},
+    setXmlVersion: () => {}
+  }
 })
+
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+/**
+ * XML's five predefined entities and numeric character references, in one pass (so &amp;#65; is
+ * the text &#65;). References to characters XML forbids are refused before parsing.
+ */
+function decodeReferences (text: string): string {
+  if (!text.includes('&')) return text
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
+    if (!ref.startsWith('#')) return PREDEFINED[ref]!
+    const cp = ref.startsWith('#x') ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10)
+    return isXmlChar(cp) ? String.fromCodePoint(cp) : whole
+  })
+}
 
 /** XML 1.0 §2.2 Char: what a character reference may name. */
 function isXmlChar (cp: number): boolean {
