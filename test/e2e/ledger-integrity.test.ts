@@ -3,6 +3,10 @@
  * idempotency record is written with it, and a ledger that does not replay keeps only its own
  * market down. Over real HTTP: the LMA app listening on a free port, fetch.
  */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../adapters/rest/app.js'
@@ -40,6 +44,15 @@ afterEach(async () => {
   if (db !== undefined) await dropTestDatabase(db)
   db = undefined
 })
+
+const dir = mkdtempSync(join(tmpdir(), 'te-ledger-'))
+const marketsFile = join(dir, 'markets.json')
+writeFileSync(marketsFile, JSON.stringify([A, B]))
+
+/** te-gateway with these arguments and the test's markets, to its end (spawnSync: nothing outlives it). */
+function cli (...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'adapters/cli/te-gateway.ts', ...args, '--markets', marketsFile], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' })
+}
 
 /** An LMA on the test database, listening on a free port. Closing it keeps the database. */
 async function open (markets: MarketDefinition[] = [A, B]): Promise<Running> {
@@ -89,6 +102,10 @@ describe('strings the ledger cannot store are refused, naming the path', () => {
     await refused('eiCreateTender', createTender('a', 'r2', [tender('x\u0000', 'buy', '0.100', '1')]), 'eiTender[0].tenderID', a)
     await refused('eiCreateTender', createTender('a', 'r\u001b3', [tender('t3', 'buy', '0.100', '1')]), 'requestID', a)
     await refused('eiCreateTender', createTender('a', 'r4', [tender('x'.repeat(129), 'buy', '0.100', '1')]), 'eiTender[0].tenderID', a)
+    // Answered in XML too: the refusal does not echo the requestID it cannot carry.
+    const inXml = await fetch(`${url}/lma/eiCreateTender`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/xml', authorization: `Bearer ${a}` }, body: JSON.stringify(createTender('a', 'r\u0000', [tender('t', 'buy', '0.100', '1')])) })
+    expect(inXml.status).toBe(400)
+    expect(await inXml.text()).toContain('<ei:refID>unknown</ei:refID>')
     await refused('eiCreatePartyRegistration', { requestID: 'reg-n', eiRegistrationInfo: { partyName: '\u0000' } }, 'eiRegistrationInfo.partyName')
     await refused('eiCreatePartyRegistration', { requestID: 'reg-l', eiRegistrationInfo: { partyName: 'n'.repeat(1025) } }, 'eiRegistrationInfo.partyName')
     await refused('eiCreatePartyRegistration', { requestID: 'reg-s', registreePartyID: '\udc00p', eiRegistrationInfo: {} }, 'registreePartyID')
@@ -160,15 +177,24 @@ describe('a ledger that does not replay keeps only its market down', () => {
     expect(ready.outOfService).toHaveLength(1)
     await lma.close()
 
-    // The operator's repair, with the LMA stopped.
+    // The operator's repair, with the LMA stopped: through the command line when the ledger is in
+    // PostgreSQL (the embedded one of the tests lives in this process's memory).
     expect(await checkLedger(db!, [A, B])).toMatchObject([{ marketContext: MARKET, book }])
     const shown = await showBook(db!, book)
     expect(shown.events.length).toBeGreaterThan(1)
     expect(shown.tenders.map((t) => t.tenderID)).toContain('A-1')
-    const result = await quarantineBook(db!, book, A, 'test')
+    let result: { events: number, canceledTenders: string[] }
+    if (db!.kind === 'postgres') {
+      const quarantine = cli('ledger', 'quarantine', '--schema', db!.schema, '--book', book, '--reason', 'test')
+      expect(quarantine.stderr).toBe('')
+      result = JSON.parse(quarantine.stdout)
+    } else {
+      result = await quarantineBook(db!, book, A, 'test')
+    }
     expect(result.events).toBe(shown.events.length)
     expect(result.canceledTenders).toEqual(['A-1'])
     expect(await checkLedger(db!, [A, B])).toEqual([])
+    expect((await showBook(db!, book)).quarantined).toBe(shown.events.length)
 
     lma = await open()
     expect(lma.lma.marketsOutOfService()).toEqual([])
