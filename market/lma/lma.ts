@@ -22,6 +22,8 @@ import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketE
 import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
+import { callbackURIProblem } from './callback-uri.js'
+import { checkEnrolment, OPEN_ENROLMENT, type EnrolmentPolicy } from './enrolment.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
 import { durationMs, systemClock, utc, type Clock } from './time.js'
 
@@ -58,6 +60,21 @@ export interface LmaOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
   /** Each market's engine; undefined: its mechanism in this process (LocalEngine). RemoteEngine drives an LME service. */
   engine?: (market: MarketDefinition) => MarketEngine | undefined
+  /** Who may register: anyone (the default), or the parties the operator enrolled with a secret. */
+  enrolment?: EnrolmentPolicy
+  /** Party ids nobody may register, besides the LMA's own (compared ignoring case). */
+  reservedPartyIDs?: string[]
+  /**
+   * The operator's network policy for callback URIs (the delivering adapter's): why a URI is
+   * refused, or undefined. Registration asks it after the LMA's own check (http(s) only).
+   */
+  checkCallbackURI?: (uri: string) => Promise<string | undefined>
+}
+
+/** Who is registering: a party proving its enrolment, or the operator (a binding's configured parties). */
+export interface RegistrationCredentials {
+  enrolmentSecret?: string
+  byOperator?: true
 }
 
 interface PendingAnswer {
@@ -362,25 +379,47 @@ export class LocalMarketAgent {
   // ------------------------------------------------------------------------------------------
   // Party registration
 
-  /** eiCreatePartyRegistration: registers a TEUA or EMA; the answer carries its bearer token. */
-  async registerParty (body: Payload<'eiCreatePartyRegistration'>): Promise<Answer<'eiCreatedPartyRegistration'> & { token: string }> {
+  /**
+   * eiCreatePartyRegistration: registers a TEUA or EMA; the answer carries its bearer token.
+   * In order: the partyID must not be reserved (the LMA's own id, the operator's list); the
+   * enrolment policy must allow it; the callbackURI must be http(s) and pass the network policy;
+   * and the partyID must never have been registered: a canceled registration retires its partyID
+   * for good, so nobody can take over another's transactions and position by registering its id.
+   */
+  async registerParty (body: Payload<'eiCreatePartyRegistration'>, credentials: RegistrationCredentials = {}): Promise<Answer<'eiCreatedPartyRegistration'> & { token: string }> {
     const now = this.clock.now()
-    const partyID = body.registreePartyID ?? `party-${randomUUID().slice(0, 8)}`
-    const existing = this.parties.get(partyID)
-    if (existing !== undefined && existing.canceledAt === undefined) throw new MarketRefusal('conflict', `party ${partyID} is already registered`)
-    for (const m of body.eiRegistrationInfo.marketContext ?? []) {
+    const info = body.eiRegistrationInfo
+    if (credentials.byOperator !== true) {
+      if (body.registreePartyID !== undefined && this.isReserved(body.registreePartyID)) {
+        throw new MarketRefusal('forbidden', `registreePartyID: ${body.registreePartyID} is reserved`)
+      }
+      checkEnrolment(this.options.enrolment ?? OPEN_ENROLMENT, body.registreePartyID, credentials.enrolmentSecret)
+    }
+    for (const m of info.marketContext ?? []) {
       if (!this.markets.has(m)) throw new MarketRefusal('unknown', `eiRegistrationInfo.marketContext: unknown market ${m}`)
     }
-    const token = newToken()
-    const info = body.eiRegistrationInfo
-    const party: PartyRecord = {
-      partyID, registrationID: `reg-${randomUUID()}`, tokenSha256: sha256(token), marketContexts: info.marketContext ?? [...this.markets.keys()],
-      registeredAt: now.toISOString(),
-      ...(info.partyName !== undefined && { partyName: info.partyName }),
-      ...(info.partyRole !== undefined && { partyRole: info.partyRole }),
-      ...(info.callbackURI !== undefined && { callbackURI: info.callbackURI })
+    if (info.callbackURI !== undefined) {
+      const problem = callbackURIProblem(info.callbackURI) ?? await this.options.checkCallbackURI?.(info.callbackURI)
+      if (problem !== undefined) throw new MarketRefusal('invalid', `eiRegistrationInfo.callbackURI: ${problem}`)
     }
-    const answer = await this.change(partyID, undefined, 'eiCreatePartyRegistration', body, (batch) => {
+    const token = newToken()
+    const registrationID = `reg-${randomUUID()}`
+    const answer = await this.change(body.registreePartyID ?? '', undefined, 'eiCreatePartyRegistration', body, (batch) => {
+      // Checked here, in the queue: two registrations of one partyID cannot both pass.
+      const partyID = body.registreePartyID ?? this.newPartyID()
+      const existing = this.parties.get(partyID)
+      if (existing !== undefined) {
+        throw new MarketRefusal('conflict', existing.canceledAt === undefined
+          ? `registreePartyID: party ${partyID} is already registered`
+          : `registreePartyID: ${partyID} is retired (its registration was canceled); a partyID is never registered twice`)
+      }
+      const party: PartyRecord = {
+        partyID, registrationID, tokenSha256: sha256(token), marketContexts: info.marketContext ?? [...this.markets.keys()],
+        registeredAt: now.toISOString(),
+        ...(info.partyName !== undefined && { partyName: info.partyName }),
+        ...(info.partyRole !== undefined && { partyRole: info.partyRole }),
+        ...(info.callbackURI !== undefined && { callbackURI: info.callbackURI })
+      }
       this.parties.put(party)
       batch.parties.push(party)
       return ok('eiCreatedPartyRegistration', {
@@ -388,6 +427,19 @@ export class LocalMarketAgent {
       })
     })
     return { ...answer, token }
+  }
+
+  private isReserved (partyID: string): boolean {
+    const id = partyID.toLowerCase()
+    return id === this.partyID.toLowerCase() || (this.options.reservedPartyIDs ?? []).some((r) => r.toLowerCase() === id)
+  }
+
+  /** A partyID for a party that named none: never one registered before, nor a reserved one. */
+  private newPartyID (): string {
+    for (;;) {
+      const partyID = `party-${randomUUID().slice(0, 8)}`
+      if (this.parties.get(partyID) === undefined && !this.isReserved(partyID)) return partyID
+    }
   }
 
   /** The party a bearer token belongs to. */
