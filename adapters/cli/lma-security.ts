@@ -44,7 +44,7 @@ export function securityOptions (command: Command): Command {
     .option('--callback-deny <networks>', 'comma-separated networks (CIDR) callbacks may not reach, besides the always-denied link-local and metadata ones; e.g. 127.0.0.0/8,::1/128 to deny loopback', networks, env.CALLBACK_DENY === undefined ? [] : networks(env.CALLBACK_DENY))
     .option('--callback-timeout <seconds>', 'seconds a callback has to answer a delivery', wholeNumber(1, 300, '--callback-timeout'), Number(env.CALLBACK_TIMEOUT ?? 5))
     .option('--callback-max-bytes <bytes>', 'the largest answer a callback may give', wholeNumber(1024, 16 * 1024 * 1024, '--callback-max-bytes'), Number(env.CALLBACK_MAX_BYTES ?? 65536))
-    .option('--public-owners', 'public market data (REST books, the ticker tape, FIX trade reports) names each order\'s party and tenderID', env.PUBLIC_OWNERS === '1' || env.PUBLIC_OWNERS === 'true')
+    .option('--public-owners', 'public market data (REST book snapshots and the ticker tape) names each order\'s party and tenderID; FIX market data is top of book only', env.PUBLIC_OWNERS === '1' || env.PUBLIC_OWNERS === 'true')
 }
 
 export function securitySettings (o: { enrolment: string, enrolmentSecrets?: string, reservedPartyIds: string, callbackAllow: string[], callbackDeny: string[], callbackTimeout: number, callbackMaxBytes: number, publicOwners?: boolean }): SecuritySettings {

@@ -81,7 +81,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     ...(options.clock !== undefined && { clock: options.clock }),
     log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
   })
-  const app = await buildApp({ lma, logger: { level: options.logLevel } })
+  const app = await buildApp({ lma, logger: { level: options.logLevel }, ...(security.publicOwners !== undefined && { publicOwners: security.publicOwners }) })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
   if (options.openadrVtn !== undefined) {
     const vtn = new OadrVtn({ vtnID: options.openadrVtn, store: new PgVtnStore(db) })

@@ -22,6 +22,7 @@ import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketE
 import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
+import { TenderIndex } from './tenders.js'
 import { callbackURIProblem } from './callback-uri.js'
 import { checkEnrolment, OPEN_ENROLMENT, type EnrolmentPolicy } from './enrolment.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
@@ -92,9 +93,8 @@ export class LocalMarketAgent {
   private bookSeq = new Map<string, number>()
   /** Books whose gate has closed (their `closed` event is in the ledger or the pending batch). */
   private closedBooks = new Set<string>()
-  private tenders = new Map<string, TenderRecord>()
-  /** Stream tender id -> its interval tenders. */
-  private streams = new Map<string, string[]>()
+  /** Every tender, by its order id and by its party's own tenderID. */
+  private tenders = new TenderIndex()
   private transactions = new Map<string, TransactionRecord>()
   private answered = new Map<string, PendingAnswer>()
   private readonly listeners = new Set<EventListener>()
@@ -139,13 +139,12 @@ export class LocalMarketAgent {
     this.instruments = new Map()
     this.bookSeq = new Map()
     this.closedBooks = new Set()
-    this.tenders = new Map()
-    this.streams = new Map()
+    this.tenders = new TenderIndex()
     this.transactions = new Map()
     this.answered = new Map()
     this.parties.load(contents.parties)
     for (const r of contents.requests) this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, written: Promise.resolve() })
-    for (const t of contents.tenders) this.addTender(t)
+    for (const t of contents.tenders) this.tenders.add(t)
     for (const t of contents.transactions) {
       this.transactions.set(t.transactionID, t)
       if (t.acknowledgedAt === undefined) this.undelivered.add(t.transactionID)
@@ -172,23 +171,14 @@ export class LocalMarketAgent {
     // The replayed books must hold exactly the open tenders of the ledger, with what remains of them.
     for (const t of this.tenders.values()) {
       if (t.status !== 'open') continue
-      const resting = this.engines.get(t.instrument.marketContext)?.order(t.tenderID)
+      const resting = this.engines.get(t.instrument.marketContext)?.order(t.orderID)
       const remaining = t.quantityTicks - t.filledTicks - t.canceledTicks
       if (resting?.remaining !== remaining) {
-        throw new Error(`tender ${t.tenderID}: the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}`)
+        throw new Error(`tender ${t.tenderID} of ${t.partyID} (order ${t.orderID}): the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}`)
       }
     }
     this.broken = undefined
     this.log('info', 'ledger loaded', { parties: contents.parties.length, tenders: contents.tenders.length, transactions: contents.transactions.length, bookCommands: contents.bookCommands.length })
-  }
-
-  private addTender (t: TenderRecord): void {
-    this.tenders.set(t.tenderID, t)
-    if (t.parentTenderID !== undefined) {
-      const children = this.streams.get(t.parentTenderID) ?? []
-      children.push(t.tenderID)
-      this.streams.set(t.parentTenderID, children)
-    }
   }
 
   /** Waits until everything changed so far is in the ledger. */
@@ -342,10 +332,10 @@ export class LocalMarketAgent {
       if (e.type === 'fill') {
         now ??= this.clock.now().toISOString()
         for (const [side, other] of [[e.maker, e.taker], [e.taker, e.maker]] as const) {
-          const tender = this.tenders.get(side.orderId)!
+          const tender = this.tenders.byOrderID(side.orderId)!
           tender.filledTicks += e.quantity
           if (side.remaining === 0) tender.status = 'filled'
-          touched.set(tender.tenderID, tender)
+          touched.set(tender.orderID, tender)
           const t: TransactionRecord = {
             transactionID: transactionIDOf(book, e.matchNumber, side.side), tenderID: tender.tenderID, partyID: side.partyId,
             counterPartyID: other.partyId, book, matchNumber: e.matchNumber, instrument, side: side.side, priceTicks: e.price,
@@ -356,13 +346,13 @@ export class LocalMarketAgent {
           batch.transactions.push(t)
         }
       } else if (e.type === 'canceled') {
-        const tender = this.tenders.get(e.orderId)!
+        const tender = this.tenders.byOrderID(e.orderId)!
         tender.canceledTicks += e.canceledQuantity
         if (e.remaining === 0) tender.status = tender.filledTicks === tender.quantityTicks ? 'filled' : 'canceled'
-        touched.set(tender.tenderID, tender)
+        touched.set(tender.orderID, tender)
       } else if (e.type === 'rejected') {
-        const tender = this.tenders.get(e.orderId)
-        if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.tenderID, tender) }
+        const tender = this.tenders.byOrderID(e.orderId)
+        if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.orderID, tender) }
       }
     }
     return events
@@ -475,8 +465,8 @@ export class LocalMarketAgent {
     const now = this.clock.now()
     return this.change(party.partyID, body.requestID, 'eiCancelPartyRegistration', body, async (batch) => {
       const touched = new Map<string, TenderRecord>()
-      const open = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open')
-      for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+      const open = this.tenders.ofParty(party.partyID).filter((t) => t.status === 'open')
+      for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.orderID }, touched)
       this.seal(batch, touched)
       const canceled = { ...party, canceledAt: now.toISOString() }
       this.parties.put(canceled)
@@ -529,7 +519,7 @@ export class LocalMarketAgent {
       const stream = (product.intervals?.length ?? 0) > 0
       const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
       for (const id of stream ? [tenderID, ...ids] : ids) {
-        if (this.tenders.has(id) || this.streams.has(id) || seen.has(id)) throw new MarketRefusal('conflict', `eiTender[${i}].tenderID: tender ${id} exists`)
+        if (this.tenders.taken(party.partyID, id) || seen.has(id)) throw new MarketRefusal('conflict', `eiTender[${i}].tenderID: tender ${id} exists`)
         seen.add(id)
       }
       return { tenderID, product, market, orders, ids, stream }
@@ -544,17 +534,17 @@ export class LocalMarketAgent {
       const intervalTenders: Array<{ tenderID: string, uid: string | undefined }> = []
       for (const [k, order] of plan.orders.entries()) {
         const tender: TenderRecord = {
-          tenderID: plan.ids[k]!, partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
+          tenderID: plan.ids[k]!, orderID: this.tenders.newOrderID(), partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
           side: order.side, price: fromTicks(order.priceTicks, plan.market.rules.priceScale), priceTicks: order.priceTicks,
           quantityTicks: order.quantityTicks, filledTicks: 0, canceledTicks: 0, status: 'open', createdAt,
           ...(plan.stream && { parentTenderID: plan.tenderID })
         }
-        this.addTender(tender)
-        touched.set(tender.tenderID, tender)
+        this.tenders.add(tender)
+        touched.set(tender.orderID, tender)
         await this.runCommand(batch, order.instrument, {
           type: 'submit',
           order: {
-            orderId: tender.tenderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
+            orderId: tender.orderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
             quantity: order.quantityTicks, timeInForce: plan.product.integralOnly === true && plan.market.mechanism === 'continuous' ? 'FOK' : 'GTC'
           }
         }, touched)
@@ -570,20 +560,18 @@ export class LocalMarketAgent {
   async cancelTender (party: PartyRecord, body: Payload<'eiCancelTender'>): Promise<Answer<'eiCanceledTender'>> {
     actingAs(party, body.partyID, 'partyID')
     return this.change(party.partyID, body.requestID, 'eiCancelTender', body, async (batch) => {
-      // Checked first, changed after: a refused cancel changes nothing.
+      // Checked first, changed after: a refused cancel changes nothing. A party names only its own tenders.
       const targets = body.tenderID.flatMap((id, i) => {
-        const ids = this.streams.get(id) ?? [id]
-        const tenders = ids.map((x) => this.tenders.get(x))
-        if (tenders.some((t) => t === undefined)) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id}`)
-        if (tenders.some((t) => t!.partyID !== party.partyID)) throw new MarketRefusal('forbidden', `tenderID[${i}]: tender ${id} is not ${party.partyID}'s`)
-        const open = tenders.filter((t) => t!.status === 'open') as TenderRecord[]
+        const tenders = this.tenders.resolve(party.partyID, id)
+        if (tenders === undefined) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id} (of ${party.partyID})`)
+        const open = tenders.filter((t) => t.status === 'open')
         if (open.length === 0) throw new MarketRefusal('conflict', `tenderID[${i}]: tender ${id} is already ${tenders[0]!.status}`)
         return open
       })
       const touched = new Map<string, TenderRecord>()
       const words: string[] = []
       for (const t of targets) {
-        const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+        const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.orderID }, touched)
         const canceled = events.reduce((n, e) => n + (e.type === 'canceled' ? e.canceledQuantity : 0), 0)
         const scale = this.markets.get(t.instrument.marketContext)!.rules.quantityScale
         words.push(`${t.tenderID}: ${fromTicks(canceled, scale)} canceled, ${fromTicks(t.filledTicks, scale)} filled`)
@@ -599,7 +587,7 @@ export class LocalMarketAgent {
   requestTender (party: PartyRecord, body: Payload<'eiRequestTender'>): Answer<'eiReplyTender'> {
     actingAs(party, body.partyID, 'partyID')
     actingAs(party, body.requestorPartyID, 'requestorPartyID')
-    const tenders = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open' &&
+    const tenders = this.tenders.ofParty(party.partyID).filter((t) => t.status === 'open' &&
       (body.marketContext === undefined || body.marketContext.includes(t.instrument.marketContext)) &&
       (body.tenderID === undefined || body.tenderID.includes(t.tenderID) || (t.parentTenderID !== undefined && body.tenderID.includes(t.parentTenderID))))
     return ok('eiReplyTender', {
@@ -790,13 +778,19 @@ export class LocalMarketAgent {
     return [...this.transactions.values()].filter((t) => t.partyID === partyID)
   }
 
-  tender (tenderID: string): TenderRecord | undefined {
-    return this.tenders.get(tenderID)
+  /** A party's tender by its own tenderID. */
+  tender (partyID: string, tenderID: string): TenderRecord | undefined {
+    return this.tenders.get(partyID, tenderID)
+  }
+
+  /** The tender an engine order id belongs to (market data names orders by it). */
+  tenderOfOrder (orderID: string): TenderRecord | undefined {
+    return this.tenders.byOrderID(orderID)
   }
 
   /** A party's tenders, in the order they were created (open or not). */
   tendersOf (partyID: string): TenderRecord[] {
-    return [...this.tenders.values()].filter((t) => t.partyID === partyID)
+    return this.tenders.ofParty(partyID)
   }
 
   /** The eiCreateTransaction a party receives for one of its transactions. */
