@@ -17,9 +17,11 @@ export interface AppOptions extends FastifyServerOptions {
   lma?: LocalMarketAgent
   /** Serve these TEUAs' endpoints under /teua/{partyID}. */
   teuas?: Map<string, TransactiveEnergyUserAgent>
+  /** Public market data names each order's partyID and tenderID (default: orders are anonymous). */
+  publicOwners?: boolean
 }
 
-export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
+export async function buildApp ({ lma, teuas, publicOwners, ...options }: AppOptions = {}) {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
 
   // Before any route plugin, so that every scope inherits it: 5xx bodies never leak internals.
@@ -62,7 +64,7 @@ export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
   await app.register(ctsDocuments)
   if (lma !== undefined) {
     await app.register(lmaRoutes, { lma })
-    await app.register(marketDataRoutes, { lma })
+    await app.register(marketDataRoutes, { lma, ...(publicOwners !== undefined && { publicOwners }) })
   }
   if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
 
