@@ -356,7 +356,9 @@ export class LocalMarketAgent {
       return
     }
     // A failed change moved books: the memory of their markets is ahead of the ledger. Those
-    // markets refuse changes until they are reloaded from the ledger; the others trade on.
+    // markets refuse changes until they are reloaded from the ledger; the others trade on. Failed
+    // changes that can be undone (an acknowledgement beside them) are undone first.
+    for (const m of [...failed].reverse()) m.undo?.()
     const markets = new Set(failed.flatMap((m) => marketsOf(m.batch)))
     const parties = new Set(failed.flatMap((m) => m.batch.parties.map((p) => p.partyID)))
     for (const m of markets) this.recovering.add(m)
