@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../adapters/rest/app.js'
+import { HttpLmaClient } from '../../adapters/rest/lma-client.js'
 import { PgLedger } from '../../adapters/postgres/ledger.js'
 import type { Database } from '../../adapters/postgres/database.js'
 import { LocalMarketAgent, type LmaOptions } from '../../market/lma/lma.js'
@@ -102,5 +103,8 @@ describe('identities', () => {
     expect(ok.status).toBe(200)
     expect(ok.token).not.toBeNull()
     expect((await register(url, 'alice', { 'enrolment-secret': alice.secret })).status).toBe(409)
+    // Our client sends the secret too.
+    const { answer } = await HttpLmaClient.register(url, { partyID: 'bob', partyRole: 'teua', enrolmentSecret: bob.secret })
+    expect(answer.registreePartyID).toBe('bob')
   })
 })
