@@ -78,6 +78,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: IMPLEMENTATIONS.join(',') },
     /** Where our session stores go (default: the OS temp folder); /dev/shm takes the disk out. */
     dir: { type: 'string', default: tmpdir() },
+    /** Write a V8 CPU profile of each acceptor process to this folder (run the benchmark itself under node --cpu-prof for the initiator). */
+    'cpu-prof': { type: 'string' },
     /** Internal: run as the acceptor process of this implementation, with this store folder. */
     acceptor: { type: 'string' },
     store: { type: 'string' }
@@ -334,7 +336,7 @@ async function ourInitiator (port: number, storeDir: string, reports: Reports): 
     role: 'initiator', host: '127.0.0.1', port, senderCompId: ACCEPTOR_IDS.target, targetCompId: ACCEPTOR_IDS.sender, heartbeatSeconds: 30, storeDir
   }, {
     onLogon: () => loggedOn(),
-    onMessage: (m) => reports.report(m.msgType, String(m.fields['ClOrdID'] ?? ''), String(m.fields['ExecType'] ?? ''))
+    onMessage: (m) => { const f = rawFields(m.text); reports.report(m.msgType, f.get(11) ?? '', f.get(150) ?? '') }
   })
   await endpoint.start()
   await withTimeout(logon, 10_000, 'logon')
@@ -462,7 +464,9 @@ const cpuMicros = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user - 
 
 async function benchmark (implementation: Implementation, opts: { orders: number, window: number, warmup: number }, root: string): Promise<Row[]> {
   const here = fileURLToPath(import.meta.url)
-  const child = fork(here, ['--acceptor', implementation, '--store', mkdtempSync(join(root, `${implementation}-acceptor-`))], { execArgv: ['--import', 'tsx'] })
+  const child = fork(here, ['--acceptor', implementation, '--store', mkdtempSync(join(root, `${implementation}-acceptor-`))], {
+    execArgv: ['--import', 'tsx', ...(values['cpu-prof'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [])]
+  })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
     const ready = new Promise<number>((resolve) => child.on('message', (m: FromAcceptor) => { if (m.type === 'ready') resolve(m.port) }))
