@@ -76,6 +76,8 @@ const { values } = parseArgs({
     window: { type: 'string', default: '64' },
     warmup: { type: 'string', default: '500' },
     only: { type: 'string', default: IMPLEMENTATIONS.join(',') },
+    /** Which runs: 'one' (one at a time), 'pipelined', or both (default). */
+    modes: { type: 'string', default: 'one,pipelined' },
     /** Where our session stores go (default: the OS temp folder); /dev/shm takes the disk out. */
     dir: { type: 'string', default: tmpdir() },
     /** Write a V8 CPU profile of each acceptor process to this folder (run the benchmark itself under node --cpu-prof for the initiator). */
@@ -478,7 +480,8 @@ async function benchmark (implementation: Implementation, opts: { orders: number
     try {
       process.stderr.write(`${LABEL[implementation]}: warm-up ${opts.warmup} orders ...\n`)
       await run(initiator, reports, opts.warmup, opts.window)
-      for (const [mode, window] of [['one at a time', 1], [`pipelined, window ${opts.window}`, opts.window]] as const) {
+      const modes = ([['one', 'one at a time', 1], ['pipelined', `pipelined, window ${opts.window}`, opts.window]] as const).filter(([key]) => values.modes!.split(',').includes(key))
+      for (const [, mode, window] of modes) {
         process.stderr.write(`${LABEL[implementation]}: ${mode}, ${opts.orders} orders ...\n`)
         const cpuBefore = { initiator: process.cpuUsage(), acceptor: await acceptorCpu(child) }
         const r = await run(initiator, reports, opts.orders, window)

@@ -20,6 +20,7 @@
  * The sequence numbers live in `SessionStore`, written only here (see ReadOnlyJspurefixStore).
  */
 import 'reflect-metadata'
+import type { Writable } from 'node:stream'
 import { AsciiSession, SessionState } from 'jspurefix'
 import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
 import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
@@ -466,6 +467,7 @@ export class GatewaySession extends AsciiSession {
       const { TestReqID: _unsolicited, ...heartbeat } = obj
       obj = heartbeat
     }
+    this.holdWritesUntilTurnEnds()
     super.send(msgType, obj, (error, result) => {
       const header = result.header
       if (!error && header && header['PossDupFlag'] !== true && result.encoded) {
@@ -478,7 +480,37 @@ export class GatewaySession extends AsciiSession {
     })
   }
 
+  /**
+   * What is sent in one turn of the event loop goes to the socket in one write, after the store
+   * has written what the turn received and sent: the socket is corked on the first send of the
+   * turn and uncorked at its end, once the store has flushed.
+   */
+  private holdWritesUntilTurnEnds (): void {
+    if (this.heldWritable !== null) return
+    const writable = this.transport?.duplex.writable
+    if (!writable || writable.destroyed) return
+    writable.cork()
+    this.heldWritable = writable
+    process.nextTick(() => {
+      this.heldWritable = null
+      try {
+        this.gatewayStore.flushPending?.()
+      } catch (e) {
+        this.sessionLogger.error(asError(e))
+      } finally {
+        writable.uncork()
+      }
+    })
+  }
+
+  private heldWritable: Writable | null = null
+
   private queueStore (write: (store: SessionStore) => Promise<void>): void {
+    if (this.gatewayStore.synchronous === true) {
+      // Done (or buffered) when it returns: nothing to wait for, the call order is the order.
+      startNow(() => write(this.gatewayStore)).catch((e: unknown) => this.sessionLogger.error(asError(e)))
+      return
+    }
     const start = (): Promise<void> => write(this.gatewayStore)
     // With nothing pending the write starts now: a synchronous store (the file store) has then
     // recorded a sent message before control returns to the event loop.

@@ -31,8 +31,7 @@ describe('FileSessionStore', () => {
     await store.open()
     await store.saveSent(message(1))
     await store.close()
-    appendFileSync(join(dir, 'messages.jsonl'), '{"seqNum":2,"msgT')
-    appendFileSync(join(dir, 'seqnums.jsonl'), '{"nextSenderSeqNum":3,"nextTar')
+    appendFileSync(join(dir, 'journal.jsonl'), '{"nextSenderSeqNum":3,"nextTar')
     const reopened = new FileSessionStore(dir)
     expect(await reopened.open()).toEqual({ nextSenderSeqNum: 2, nextTargetSeqNum: 1 })
     expect((await reopened.sentBetween(1, 2)).map(m => m.seqNum)).toEqual([1])
@@ -51,8 +50,8 @@ describe('FileSessionStore', () => {
     await store.saveSent(message(1))
     await store.saveSent(message(2))
     await store.close()
-    // The numbers journal lost its last lines (a power cut); the messages say 2 was sent.
-    writeFileSync(join(dir, 'seqnums.jsonl'), '{"nextSenderSeqNum":1,"nextTargetSeqNum":1}\n')
+    // The numbers line says 1 (as if written before the messages); the messages say 2 was sent.
+    writeFileSync(join(dir, 'journal.jsonl'), ['{"nextSenderSeqNum":1,"nextTargetSeqNum":1}', JSON.stringify(message(1)), JSON.stringify(message(2)), ''].join('\n'))
     const reopened = new FileSessionStore(dir)
     expect((await reopened.open()).nextSenderSeqNum).toBe(3)
   })
