@@ -48,6 +48,8 @@ export class GuardedDuplex extends FixDuplex {
   }
 
   override destroy (): void {
+    // Writes held for the end of the turn (GatewaySession) go out first.
+    if (this.socket.writableCorked > 0 && !this.socket.destroyed) this.socket.uncork()
     if (!this.socket.destroyed) this.socket.destroy()
   }
 }
