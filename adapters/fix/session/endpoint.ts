@@ -129,9 +129,11 @@ export class FixSessionEndpoint implements FixSessionHandle {
     await this.store.open()
     const jsfixConfig = await this.makeJsfixConfig()
     const onGarbled = (reason: string, bytes: string): void => this.log.warn('garbled message ignored', { reason, bytes: bytes.replace(/\x01/g, '|') })
+    // Errors are also reported to the session while it runs; after it has stopped, only here.
+    const onLateError = (e: Error): void => this.log.debug('transport error', { error: e.message })
     const { host, port, tls } = this.config
     if (this.config.role === 'acceptor') {
-      const acceptor = new GatewayTcpAcceptor(jsfixConfig, { host, port, tls, onGarbled })
+      const acceptor = new GatewayTcpAcceptor(jsfixConfig, { host, port, tls, onGarbled, onLateError })
       acceptor.on('transport', (t: MsgTransport) => this.onAcceptedTransport(t))
       acceptor.on('client-error', (e: Error) => this.log.warn('TLS client refused', { error: e.message }))
       acceptor.on('error', (e: Error) => this.log.error('acceptor error', { error: e.message }))
@@ -141,7 +143,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
       this.log.info('listening', { host: address.address, port: address.port })
       return { port: address.port }
     }
-    this.initiator = new GatewayTcpInitiator(jsfixConfig, { host, port, tls, onGarbled })
+    this.initiator = new GatewayTcpInitiator(jsfixConfig, { host, port, tls, onGarbled, onLateError })
     if (this.config.reconnectSeconds === undefined) {
       await this.connect(this.initiator)
     } else {

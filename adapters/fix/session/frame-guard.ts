@@ -15,6 +15,8 @@ const TRAILER_BYTES = 7
 /** A message whose BodyLength claims more than this is treated as garbled, not waited for. */
 export const MAX_BODY_LENGTH = 1024 * 1024
 const MAX_NOISE_BYTES = 4096
+/** BeginString(8): FIX.4.x, FIXT.1.1 and the like. */
+const BEGIN_STRING = /^8=FIXT?\.\d\.\d$/
 
 export type GarbledReason = 'not a FIX frame' | 'bad BodyLength' | 'bad CheckSum'
 
@@ -60,6 +62,8 @@ export class FrameGuard extends Transform {
     const p = this.pending
     const endOfBegin = p.indexOf(SOH)
     if (endOfBegin < 0) return p.length > 32 ? this.skip('not a FIX frame') : 'need more'
+    // "8=FIX" left over from a truncated frame, running into the next one: not this frame's start.
+    if (!BEGIN_STRING.test(p.toString('latin1', 0, endOfBegin))) return this.skip('not a FIX frame')
     if (p.length < endOfBegin + 3) return 'need more'
     if (p[endOfBegin + 1] !== 0x39 || p[endOfBegin + 2] !== 0x3d) return this.skip('not a FIX frame') // "9="
     const endOfLength = p.indexOf(SOH, endOfBegin + 3)
@@ -86,9 +90,13 @@ export class FrameGuard extends Transform {
     return 'framed'
   }
 
-  /** Drops the frame at the start of `pending` up to the next BeginString. */
+  /**
+   * Drops the frame at the start of `pending` up to the next "8=FIX". A garbled frame can end
+   * anywhere, even without its SOH (a truncated "9=12" running into the next frame's "8=FIX"), so
+   * here any "8=FIX" counts, not only one at the start of a field.
+   */
   private skip (reason: GarbledReason): 'dropped' {
-    const next = this.nextBeginString(1)
+    const next = this.pending.indexOf('8=FIX', 1, 'latin1')
     const end = next < 0 ? this.pending.length : next
     this.onGarbled(reason, this.pending.toString('latin1', 0, end))
     this.pending = this.pending.subarray(end)
