@@ -25,7 +25,8 @@ import { AsciiSession, SessionState } from 'jspurefix'
 import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
 import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
 import { EncodeGuard } from './encode-guard.js'
-import { lazyReceivedMessage } from './received.js'
+import { lazyReceivedMessage, type FieldPair } from './received.js'
+import { allowRawBodies, rawBody } from './raw-body.js'
 import { ReplayPlanner } from './replay.js'
 import type { SessionStore } from './store.js'
 import { compIdProblem, DEFAULT_SENDING_TIME_TOLERANCE_MS, possDupProblem, sendingTimeProblem, type HeaderProblem } from './validation.js'
@@ -37,8 +38,10 @@ export interface ReceivedMessage {
   possDup: boolean
   /** Typed fields by dictionary name (jspurefix's `toObject`), StandardHeader included. */
   fields: ILooseObject
-  /** The message as received, '|' for SOH. */
+  /** The message as received, '|' for SOH (for logs: a '|' inside a value makes it ambiguous). */
   text: string
+  /** Every field in wire order, header and trailer included, values exactly as received. */
+  readonly fieldList: readonly FieldPair[]
 }
 
 /** What the session tells the code that runs it. */
@@ -114,6 +117,42 @@ export class GatewaySession extends AsciiSession {
   }
 
   private encodeGuard: EncodeGuard | undefined
+
+  /**
+   * Sends an application message whose body is `fields`, written exactly as given and in this
+   * order (no dictionary encoding); the session adds header and trailer, numbers and stores it.
+   */
+  sendFields (msgType: string, fields: readonly FieldPair[]): Promise<number> {
+    if (!this.isLoggedOn) return Promise.reject(new Error(`cannot send ${msgType}: session not logged on`))
+    if (this.config.definitions.message.get(msgType) === undefined) return Promise.reject(new Error(`cannot send ${msgType}: the dictionary has no message type ${msgType}`))
+    return new Promise((resolve, reject) => {
+      this.send(msgType, rawBody(fields), (error, result) => {
+        if (error) reject(new Error(`cannot send ${msgType}: ${error.message}`))
+        else resolve(Number(result.header?.['MsgSeqNum']))
+      })
+    })
+  }
+
+  /** The body of a received message: its fields that are neither header nor trailer, in order. */
+  bodyOf (message: ReceivedMessage): FieldPair[] {
+    const outside = this.headerAndTrailerTags()
+    return message.fieldList.filter(([tag]) => !outside.has(tag))
+  }
+
+  private outsideBody: Set<number> | undefined
+
+  private headerAndTrailerTags (): Set<number> {
+    if (this.outsideBody === undefined) {
+      const tags = new Set<number>()
+      for (const name of ['StandardHeader', 'StandardTrailer']) {
+        const component = this.config.definitions.component.get(name)
+        if (component !== undefined) for (const tag of Object.keys(component.containedTag)) tags.add(Number(tag))
+      }
+      for (const tag of [8, 9, 10, 93, 89]) tags.add(tag)
+      this.outsideBody = tags
+    }
+    return this.outsideBody
+  }
 
   /** Starts a Logout; the session stops when the counterparty confirms or after a timeout. */
   logout (text = 'logout'): void {
@@ -561,6 +600,7 @@ export class GatewaySession extends AsciiSession {
     }, this.logonTimeoutMs)
     this.logonTimer.unref()
     this.encodeGuard = EncodeGuard.on(transport.transmitter)
+    allowRawBodies(transport.transmitter)
     return super.run(transport)
   }
 
