@@ -67,6 +67,8 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     : { dataDir: options.dataDir })
   const scales = new Map(options.markets.map((m) => [m.marketContext, { priceScale: m.priceScale, quantityScale: m.quantityScale }]))
   const app0 = { log: undefined as FastifyInstance['log'] | undefined }
+  // What the LMA says while it loads (a market out of service) is logged once the logger exists.
+  const early: Array<() => void> = []
   const security = options.security ?? {}
   const callbacks = new CallbackSender(security.callbacks)
   const lma = await LocalMarketAgent.open({
@@ -79,7 +81,10 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     ...(security.reservedPartyIDs !== undefined && { reservedPartyIDs: security.reservedPartyIDs }),
     engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
-    log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
+    log: (level, message, detail) => {
+      if (app0.log !== undefined) app0.log[level](detail ?? {}, message)
+      else early.push(() => app0.log![level](detail ?? {}, message))
+    }
   })
   const app = await buildApp({ lma, logger: { level: options.logLevel }, ...(security.publicOwners !== undefined && { publicOwners: security.publicOwners }) })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
@@ -90,6 +95,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     publishMarketPrices(vtn, lma)
   }
   app0.log = app.log
+  for (const line of early) line()
   const address = await app.listen({ port: options.port, host: options.host })
   const stopReporting = options.fixReporting === undefined || options.fixReporting.length === 0
     ? async () => {}

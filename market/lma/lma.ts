@@ -226,7 +226,7 @@ export class LocalMarketAgent {
       const resting = this.engines.get(marketContext)!.order(t.orderID)
       const remaining = t.quantityTicks - t.filledTicks - t.canceledTicks
       if (resting?.remaining !== remaining) {
-        outOfService({ marketContext, book: t.book, tenderID: t.tenderID, reason: `tender ${JSON.stringify(t.tenderID)} of ${JSON.stringify(t.partyID)} (order ${JSON.stringify(t.orderID)}): the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}` })
+        outOfService({ marketContext, book: t.book, tenderID: t.tenderID, reason: `tender ${JSON.stringify(t.tenderID)} of ${t.partyID} (order ${t.orderID}): the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}` })
       }
     }
     for (const problem of this.outOfService.values()) {
