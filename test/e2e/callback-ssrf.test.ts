@@ -78,7 +78,7 @@ describe('callback URIs', () => {
     const refused = [
       'file:///etc/passwd', 'gopher://127.0.0.1:6379/_FLUSHALL', 'javascript:alert(1)', 'ftp://127.0.0.1/x',
       'http://169.254.169.254/latest/meta-data', 'http://2852039166/', 'http://[fe80::1]/', 'http://[::ffff:169.254.169.254]/',
-      'http://[fd00:ec2::254]/', 'http://0.0.0.0:80/', 'http://user:secret@127.0.0.1:9/'
+      'http://[fd00:ec2::254]/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[2002:a9fe:a9fe::1]/', 'http://0.0.0.0:80/', 'http://user:secret@127.0.0.1:9/'
     ]
     for (const [i, uri] of refused.entries()) {
       const r = await register(`bad-${i}`, uri)
