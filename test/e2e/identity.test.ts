@@ -74,8 +74,8 @@ describe('identities', () => {
   })
 
   it('the LMA\'s own id and the reserved ids are refused (403), whatever their case', async () => {
-    const url = await up({ reservedPartyIDs: ['operator', 'regulator'] })
-    for (const id of ['lma', 'LMA', 'operator', 'Regulator']) {
+    const url = await up({ reservedPartyIDs: ['operator', 'regulator', 'eml-cts-*'] })
+    for (const id of ['lma', 'LMA', 'operator', 'Regulator', 'eml-cts-1', 'EML-CTS-42']) {
       const refused = await register(url, id)
       expect(refused.status, id).toBe(403)
       expect(refused.answer.eiResponse).toMatchObject({ responseCode: '403', responseDescription: expect.stringContaining('registreePartyID') })
