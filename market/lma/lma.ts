@@ -72,7 +72,7 @@ export interface LmaOptions {
   engine?: (market: MarketDefinition) => MarketEngine | undefined
   /** Who may register: anyone (the default), or the parties the operator enrolled with a secret. */
   enrolment?: EnrolmentPolicy
-  /** Party ids nobody may register, besides the LMA's own (compared ignoring case). */
+  /** Party ids nobody may register, besides the LMA's own (compared ignoring case); `prefix*` reserves every id starting so. */
   reservedPartyIDs?: string[]
   /**
    * The operator's network policy for callback URIs (the delivering adapter's): why a URI is
@@ -613,7 +613,10 @@ export class LocalMarketAgent {
 
   private isReserved (partyID: string): boolean {
     const id = partyID.toLowerCase()
-    return id === this.partyID.toLowerCase() || (this.options.reservedPartyIDs ?? []).some((r) => r.toLowerCase() === id)
+    return id === this.partyID.toLowerCase() || (this.options.reservedPartyIDs ?? []).some((reserved) => {
+      const r = reserved.toLowerCase()
+      return r.endsWith('*') ? id.startsWith(r.slice(0, -1)) : r === id
+    })
   }
 
   /** A partyID for a party that named none: never one registered before, nor a reserved one. */
