@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
+import { limitsWith, type Limits } from '../rest/limits.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
 import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
@@ -35,6 +36,10 @@ export interface MarketServiceOptions {
   emlCts?: EmlCtsConfig
   /** Serve an OpenADR 2.0b VTN with this VTN ID, publishing the market's prices. */
   openadrVtn?: string
+  /** The limits (adapters/rest/limits.ts); unset ones keep their defaults. */
+  limits?: Partial<Limits>
+  /** Proxies whose X-Forwarded-For is believed (fastify trustProxy): per-address limits then see the clients. */
+  trustProxy?: string
   /** FIX reporting acceptors (adapters/fix/reporting.ts), SenderCompID TE-GATEWAY, stores under dataDir/fix. */
   fixReporting?: ReportingSession[]
 }
@@ -48,6 +53,7 @@ export interface MarketService {
 }
 
 export async function startMarketService (options: MarketServiceOptions): Promise<MarketService> {
+  const limits = limitsWith(options.limits)
   const lmes = options.markets.flatMap((m) => m.lmeUrl === undefined ? [] : [m.lmeUrl])
   if (new Set(lmes).size !== lmes.length) throw new Error('each market needs an LME of its own: two markets name the same lmeUrl')
   const url = options.databaseUrl === '' ? undefined : options.databaseUrl
@@ -70,10 +76,11 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     deliver: emlCtsDelivery(httpTransactionDelivery()),
     engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
+    limits: { tendersPerRequest: limits.tendersPerRequest, deliveryHorizon: limits.deliveryHorizon },
     log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
   })
-  const app = await buildApp({ lma, logger: { level: options.logLevel } })
-  if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
+  const app = await buildApp({ lma, limits, logger: { level: options.logLevel }, ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }) })
+  if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts, limits })
   if (options.openadrVtn !== undefined) {
     const vtn = new OadrVtn({ vtnID: options.openadrVtn, store: new PgVtnStore(db) })
     await vtn.load()
