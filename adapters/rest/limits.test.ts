@@ -17,6 +17,7 @@ import { dropTestDatabase, openTestDatabase } from '../../test/database.js'
 import { H12, H14, MARKET, START, tender, testMarket } from '../../test/market.js'
 import { validJsonAnswer, validXmlAnswer } from '../../test/cts-answers.js'
 import { toXml } from '../../schemas/codec.js'
+import { emlCtsRoutes } from './eml-cts/routes.js'
 
 let db: Database
 let lma: LocalMarketAgent
@@ -28,7 +29,7 @@ beforeAll(async () => {
   db = await openTestDatabase()
   // The second market has a delivery horizon of its own (3 hours); the first the LMA's limit.
   lma = await LocalMarketAgent.open({
-    markets: [testMarket(), testMarket({ marketContext: `${MARKET}/near`, deliveryHorizon: 'PT3H' })],
+    markets: [testMarket(), testMarket({ marketContext: `${MARKET}/near`, deliveryHorizon: 'PT3H' }), testMarket({ marketContext: `${MARKET}/whole`, quantityScale: 0 })],
     ledger: new PgLedger(db, () => ({ priceScale: 3, quantityScale: 1 })), clock: new ManualClock(START), limits: { tendersPerRequest: 3 }
   })
 }, 60_000)
@@ -42,9 +43,10 @@ afterAll(async () => {
 })
 
 /** The LMA's REST app with these limits, listening on a free port; its base URL. */
-async function serve (limits: Partial<Limits> = {}): Promise<string> {
+async function serve (limits: Partial<Limits> = {}, extend?: (app: FastifyInstance) => Promise<void>): Promise<string> {
   const app = await buildApp({ lma, limits, logger: false })
   apps.push(app)
+  await extend?.(app)
   return await app.listen({ port: 0, host: '127.0.0.1' })
 }
 
@@ -197,6 +199,37 @@ describe('slow clients', () => {
     const idle = rawConnection(url, `POST /lma/eiRequestMarketRules HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
     expect(await idle.closed).toMatch(/^HTTP\/1\.1 200/)
   }, 30_000)
+})
+
+describe('the other faces', () => {
+  it('the eml-cts binding refuses in its dialect, the TEUA callback as eiCreatedTransaction, with the status as responseCode', async () => {
+    const url = await serve({ bodyBytes: 2000 }, async (app) => {
+      await app.register(emlCtsRoutes, { lma, config: { marketContext: `${MARKET}/whole`, parties: [{ partyId: 1, teuaURI: 'http://127.0.0.1:9/teua/0' }] }, limits: { bodyBytes: 2000, xmlDepth: 64, partyRequests: 1000, addressRequests: 100, rateWindowMs: 1000, addressRegistrations: 20, registrationWindowMs: 60_000, activeParties: 10_000 } })
+    })
+    const eml = async (res: Response, status: number, description: RegExp) => {
+      expect(res.status).toBe(status)
+      expect(((await res.json()) as { response: unknown }).response).toMatchObject({ responseCode: status, responseDescription: expect.stringMatching(description) })
+    }
+    await eml(await post(`${url}/lma/createTender`, undefined, 'x', 'text/plain'), 415, /application\/json/)
+    await eml(await post(`${url}/lma/createTender`, undefined, Buffer.from('{}', 'utf16le'), 'application/json; charset=utf-16'), 415, /charset utf-16/)
+    await eml(await post(`${url}/lma/createTender`, undefined, JSON.stringify({ pad: 'x'.repeat(3000) })), 413, /larger than 2000 bytes/)
+    await eml(await post(`${url}/lma/createTender`, undefined, '{"partyId": '), 400, /malformed JSON/)
+
+    // No TEUA is served here: the refusals come from the plumbing and the route, before any TEUA.
+    const teuaUrl = await (async () => {
+      const app = await buildApp({ teuas: new Map(), limits: { bodyBytes: 2000 }, logger: false })
+      apps.push(app)
+      return await app.listen({ port: 0, host: '127.0.0.1' })
+    })()
+    const created = async (res: Response, status: number, description: RegExp) => {
+      const text = await res.text()
+      expect(res.status, text).toBe(status)
+      expect(validJsonAnswer('eiCreatedTransaction', JSON.parse(text))).toMatchObject({ partyID: 't1', eiResponse: { responseCode: String(status), responseDescription: expect.stringMatching(description) } })
+    }
+    await created(await post(`${teuaUrl}/teua/t1/eiCreateTransaction`, undefined, Buffer.from('{}', 'utf16le'), 'application/json; charset=utf-16'), 415, /charset utf-16/)
+    await created(await post(`${teuaUrl}/teua/t1/eiCreateTransaction`, undefined, 'x'.repeat(3000), 'application/json'), 413, /larger than 2000 bytes/)
+    await created(await post(`${teuaUrl}/teua/t1/eiCreateTransaction`, undefined, '{}', 'application/json'), 404, /no TEUA t1 here/)
+  })
 })
 
 describe('errors', () => {
