@@ -110,6 +110,8 @@ async function restPlumbingPlugin (app: FastifyInstance, options: RestPlumbingOp
   if (rateLimited) {
     await app.register(rateLimit, {
       global: true,
+      // One counter per party and per address: room for every party the market may hold, and as many addresses.
+      cache: Math.max(5000, 2 * limits.activeParties),
       timeWindow: limits.rateWindowMs,
       keyGenerator: (request) => request.party !== undefined ? `party ${request.party.partyID}` : `address ${request.ip}`,
       max: (request) => request.party !== undefined ? limits.partyRequests : limits.addressRequests,
