@@ -189,10 +189,10 @@ describe('slow clients', () => {
   }
 
   it('closes connections whose body or headers never finish, and idle keep-alive connections', async () => {
-    const url = await serve({ requestTimeoutMs: 400, headersTimeoutMs: 300, keepAliveTimeoutMs: 300 })
-    const partialBodies = Array.from({ length: 50 }, () => rawConnection(url,
+    const url = await serve({ requestTimeoutMs: 400, headersTimeoutMs: 300, keepAliveTimeoutMs: 300, addressRequests: 10_000 })
+    const partialBodies = Array.from({ length: 250 }, () => rawConnection(url,
       `POST /lma/eiRequestMarketRules HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"requestID": "sl`))
-    const partialHeaders = Array.from({ length: 50 }, () => rawConnection(url, 'POST /lma/eiRequestMarketRules HTTP/1.1\r\nhost: x\r\nx-slow: '))
+    const partialHeaders = Array.from({ length: 250 }, () => rawConnection(url, 'POST /lma/eiRequestMarketRules HTTP/1.1\r\nhost: x\r\nx-slow: '))
     const answers = await Promise.all([...partialBodies, ...partialHeaders].map((c) => c.closed))
     for (const a of answers) expect(a).toMatch(/^(HTTP\/1\.1 408|$)/)
     const body = JSON.stringify({ requestID: 'ka' })
