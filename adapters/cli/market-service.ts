@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
 import { limitsWith, type Limits } from '../rest/limits.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
+import { CallbackSender } from '../rest/callback-sender.js'
+import type { SecuritySettings } from './lma-security.js'
 import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OadrVtn, publishMarketPrices, vtnRoutes } from '../openadr/vtn.js'
@@ -42,6 +44,8 @@ export interface MarketServiceOptions {
   trustProxy?: string
   /** FIX reporting acceptors (adapters/fix/reporting.ts), SenderCompID TE-GATEWAY, stores under dataDir/fix. */
   fixReporting?: ReportingSession[]
+  /** Enrolment, reserved ids, the callbacks' network policy, public owners (adapters/cli/lma-security.ts); default: the demo's open settings. */
+  security?: Partial<SecuritySettings>
 }
 
 export interface MarketService {
@@ -69,17 +73,31 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     : { dataDir: options.dataDir })
   const scales = new Map(options.markets.map((m) => [m.marketContext, { priceScale: m.priceScale, quantityScale: m.quantityScale }]))
   const app0 = { log: undefined as FastifyInstance['log'] | undefined }
+  // What the LMA says while it loads (a market out of service) is logged once the logger exists.
+  const early: Array<() => void> = []
+  const security = options.security ?? {}
+  const callbacks = new CallbackSender(security.callbacks)
   const lma = await LocalMarketAgent.open({
     markets: options.markets,
     ledger: new PgLedger(db, (m) => scales.get(m)!),
-    // eml-cts parties are told in their dialect, every other party in CTS JSON.
-    deliver: emlCtsDelivery(httpTransactionDelivery()),
+    // eml-cts parties are told in their dialect, every other party in CTS JSON; both through one guarded sender.
+    deliver: emlCtsDelivery(httpTransactionDelivery(callbacks), callbacks),
+    checkCallbackURI: (uri) => callbacks.check(uri),
+    ...(security.enrolment !== undefined && { enrolment: security.enrolment }),
+    ...(security.reservedPartyIDs !== undefined && { reservedPartyIDs: security.reservedPartyIDs }),
     engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
     limits: { tendersPerRequest: limits.tendersPerRequest, deliveryHorizon: limits.deliveryHorizon },
-    log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
+    log: (level, message, detail) => {
+      if (app0.log !== undefined) app0.log[level](detail ?? {}, message)
+      else early.push(() => app0.log![level](detail ?? {}, message))
+    }
   })
-  const app = await buildApp({ lma, limits, logger: { level: options.logLevel }, ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }) })
+  const app = await buildApp({
+    lma, limits, logger: { level: options.logLevel },
+    ...(security.publicOwners !== undefined && { publicOwners: security.publicOwners }),
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy })
+  })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts, limits })
   if (options.openadrVtn !== undefined) {
     const vtn = new OadrVtn({ vtnID: options.openadrVtn, store: new PgVtnStore(db) })
@@ -88,6 +106,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     publishMarketPrices(vtn, lma)
   }
   app0.log = app.log
+  for (const line of early) line()
   const address = await app.listen({ port: options.port, host: options.host })
   const stopReporting = options.fixReporting === undefined || options.fixReporting.length === 0
     ? async () => {}

@@ -20,9 +20,11 @@ export interface AppOptions extends FastifyServerOptions {
   lma?: LocalMarketAgent
   /** Serve these TEUAs' endpoints under /teua/{partyID}. */
   teuas?: Map<string, TransactiveEnergyUserAgent>
+  /** Public market data names each order's partyID and tenderID (default: orders are anonymous). */
+  publicOwners?: boolean
 }
 
-export async function buildApp ({ lma, teuas, limits: overrides, ...options }: AppOptions = {}) {
+export async function buildApp ({ lma, teuas, publicOwners, limits: overrides, ...options }: AppOptions = {}) {
   const limits = limitsWith(overrides)
   const app = Fastify({ ...serverOptions(limits), ...options })
 
@@ -57,7 +59,8 @@ export async function buildApp ({ lma, teuas, limits: overrides, ...options }: A
     if (!lma.ready) return reply.code(503).send({ status: 'recovering' })
     try {
       await lma.ping()
-      return { status: 'ready' }
+      const outOfService = lma.marketsOutOfService()
+      return outOfService.length === 0 ? { status: 'ready' } : { status: 'ready', outOfService }
     } catch {
       return reply.code(503).send({ status: 'ledger unreachable' })
     }
@@ -65,7 +68,7 @@ export async function buildApp ({ lma, teuas, limits: overrides, ...options }: A
   await app.register(ctsDocuments, { limits })
   if (lma !== undefined) {
     await app.register(lmaRoutes, { lma, limits })
-    await app.register(marketDataRoutes, { lma })
+    await app.register(marketDataRoutes, { lma, ...(publicOwners !== undefined && { publicOwners }) })
   }
   if (teuas !== undefined) await app.register(teuaRoutes, { teuas, limits })
 

@@ -5,7 +5,8 @@
  * with an EiResponse whose responseCode agrees with the HTTP status.
  *
  * Parties authenticate with the bearer token they got at registration
- * (eiCreatePartyRegistration answers it in the x-party-token header).
+ * (eiCreatePartyRegistration answers it in the x-party-token header). Where the operator enrols
+ * parties by secret, registration sends the party's enrolment secret in the enrolment-secret header.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { fromXml, parsePayload, toXml } from '../../schemas/codec.js'
@@ -18,6 +19,8 @@ import { restPlumbing } from './plumbing.js'
 import type { RestLimits } from './limits.js'
 
 export const TOKEN_HEADER = 'x-party-token'
+/** Where a party sends its enrolment secret at registration, when the operator enrols by secret. */
+export const ENROLMENT_HEADER = 'enrolment-secret'
 
 type Handler = (lma: LocalMarketAgent, party: PartyRecord | undefined, body: any) => Answer | Promise<Answer>
 
@@ -96,7 +99,8 @@ export const lmaRoutes: FastifyPluginAsync<LmaRoutesOptions> = async (app, { lma
     if (lma.activeParties + registering >= limits.activeParties) throw new MarketRefusal('rejected', `this market has its maximum of ${limits.activeParties} active registrations`)
     registering++
     try {
-      const { token, ...answer } = await lma.registerParty(body)
+      const secret = request.headers[ENROLMENT_HEADER]
+      const { token, ...answer } = await lma.registerParty(body, typeof secret === 'string' ? { enrolmentSecret: secret } : {})
       request.log.info({ partyID: answer.payload.registreePartyID }, 'party registered')
       return send(request, reply, answer, { [TOKEN_HEADER]: token })
     } finally {
