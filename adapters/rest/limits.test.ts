@@ -233,6 +233,15 @@ describe('the other faces', () => {
 })
 
 describe('errors', () => {
+  it('a refusal whose description quotes the request is still a CTS answer (the quote cut inside a surrogate pair)', async () => {
+    const url = await serve()
+    // Not XML at all: the reader's message quotes the text, cut in the middle of a surrogate pair.
+    for (const text of ['\u{6D5E5}', 'ab\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}']) {
+      const res = await post(`${url}/lma/eiRequestMarketRules`, undefined, text, 'application/xml')
+      await expectRefusal(res, 400, 'eiReplyMarketRules', /./)
+    }
+  })
+
   it('answers a failure of ours with a CTS 500 that says nothing of it, and logs it', async () => {
     const url = await serve()
     const { partyID, token } = await register(url)

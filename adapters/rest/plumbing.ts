@@ -61,6 +61,14 @@ export function refusalOf (error: unknown, limits: RestLimits): MarketRefusal {
   return new MarketRefusal(STATUS_REFUSALS[status] ?? 'invalid', (error as Error).message)
 }
 
+/**
+ * A description every answer can carry: our own messages may quote the request (a parser's excerpt
+ * cut inside a surrogate pair, a control character), and a CTS answer must hold storable text only.
+ */
+export function storableText (text: string): string {
+  return text.replace(/[\u0000-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+}
+
 function bearerOf (request: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
 }
@@ -123,7 +131,15 @@ async function restPlumbingPlugin (app: FastifyInstance, options: RestPlumbingOp
     const refusal = refusalOf(error, limits)
     if (refusal.refusal === 'internal') request.log.error({ err: error }, 'request failed')
     else request.log.info({ refusal: refusal.refusal, description: refusal.message }, 'request refused')
-    return refuse(request, reply, refusal)
+    try {
+      return refuse(request, reply, new MarketRefusal(refusal.refusal, storableText(refusal.message)))
+    } catch (failure) {
+      // The refusal document itself could not be written (an id of the request it echoes, say):
+      // the same status, echoing nothing of the request.
+      request.log.error({ err: failure }, 'refusal could not be written')
+      request.body = undefined
+      return refuse(request, reply, new MarketRefusal(refusal.refusal, 'refused'))
+    }
   })
 }
 
