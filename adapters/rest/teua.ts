@@ -35,7 +35,9 @@ function createdTransactionRefusal (request: FastifyRequest, refusal: MarketRefu
 
 export const teuaRoutes: FastifyPluginAsync<TeuaRoutesOptions> = async (app, { teuas, limits }) => {
   await app.register(restPlumbing, {
-    limits,
+    // Its callers are the LMA (callbacks, at the market's pace: a rate limit would only delay
+    // transactions) and its own SC: no rate limits.
+    limits, rateLimited: false,
     // The LMA's callback is answered in CTS (eiCreatedTransaction); the SC-facing routes with {error, responseCode}.
     refuse: (request, reply, refusal) => {
       reply.code(Number(refusal.responseCode))
