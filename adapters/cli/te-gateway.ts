@@ -3,7 +3,8 @@
  *   te-gateway demo     a demo microgrid trading over HTTP, then staying up (npm start)
  *   te-gateway lma      the Local Market Agent (with its engine) alone
  *   te-gateway ledger   check the LMA's ledger replays; show or quarantine a book that does not
- * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL.
+ * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL, and each
+ * limit of `lma` (limits-options.ts).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -16,6 +17,8 @@ import { securityOptions, securitySettings } from './lma-security.js'
 import { enrolmentSecret } from '../../market/lma/enrolment.js'
 import Fastify from 'fastify'
 import { lmeRoutes } from '../rest/lme.js'
+import { DEFAULT_LIMITS, serverOptions } from '../rest/limits.js'
+import { limitsFromOptions, withLimitOptions } from './limits-options.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
 import { every } from './every.js'
@@ -73,8 +76,9 @@ program.command('demo', { isDefault: true })
     onSignals(demo.close)
   })
 
-securityOptions(program.command('lma')
-  .description('run the Local Market Agent (with its matching engine) and its REST API'))
+withLimitOptions(securityOptions(program.command('lma')
+  .description('run the Local Market Agent (with its matching engine) and its REST API')))
+  .option('--trust-proxy <addresses>', 'take the client address from X-Forwarded-For when the request comes from these proxies (comma-separated addresses or CIDRs): per-address limits then see clients, not the proxy', env.TRUST_PROXY)
   .option('-p, --port <port>', 'port', port, Number(env.PORT ?? 3000))
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('-m, --markets <file>', 'JSON array of market rules (tex:marketRules fields, + optional selfTrade); default: the demo market')
@@ -85,7 +89,7 @@ securityOptions(program.command('lma')
   .option('--lme-url <url>', 'run the (single) market\'s matching engine in an LME service (te-gateway lme) instead of in this process; several markets: lmeUrl per market in --markets', env.LME_URL)
   .option('--fix-reporting <session...>', 'FIX reporting sessions (acceptors, SenderCompID TE-GATEWAY): COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 HOUSE1@9881:party=house-1:drop', (v: string, all: ReportingSession[] = []) => [...all, zodArgument(ReportingSpec, v)])
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string } & Parameters<typeof securitySettings>[0]) => {
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string, trustProxy?: string } & Parameters<typeof securitySettings>[0] & Record<string, unknown>) => {
     const security = securitySettings(o)
     let markets = readMarketsFile(o.markets)
     if (o.lmeUrl !== undefined) {
@@ -93,7 +97,7 @@ securityOptions(program.command('lma')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
     const emlCts = o.emlCts === undefined ? undefined : EmlCtsConfig.parse(JSON.parse(readFileSync(o.emlCts, 'utf8')))
-    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, security, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }) })
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, security, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }), limits: limitsFromOptions(o), ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
   })
@@ -256,8 +260,8 @@ program.command('lme')
   .action(async (o: { port: number, host: string, mechanism: string, selfTrade: string, logLevel: string }) => {
     const kind = z.enum(['continuous', 'callAuction']).parse(o.mechanism)
     const selfTrade = z.enum(['cancelResting', 'cancelIncoming', 'allow']).parse(o.selfTrade)
-    const app = Fastify({ logger: { level: o.logLevel } })
-    await app.register(lmeRoutes, { create: () => createMechanism({ kind, selfTrade }) })
+    const app = Fastify({ logger: { level: o.logLevel }, ...serverOptions(DEFAULT_LIMITS) })
+    await app.register(lmeRoutes, { create: () => createMechanism({ kind, selfTrade }), limits: DEFAULT_LIMITS })
     app.get('/health', async () => ({ status: 'ok' }))
     await app.listen({ port: o.port, host: o.host })
     onSignals(() => app.close())

@@ -9,10 +9,13 @@ import { ctsDocuments } from './cts-documents.js'
 import { lmaRoutes } from './lma.js'
 import { marketDataRoutes } from './market-data.js'
 import { teuaRoutes } from './teua.js'
+import { limitsWith, serverOptions, type Limits } from './limits.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { TransactiveEnergyUserAgent } from '../../market/teua/teua.js'
 
 export interface AppOptions extends FastifyServerOptions {
+  /** The gateway's limits (adapters/rest/limits.ts); unset ones keep their defaults. */
+  limits?: Partial<Limits>
   /** Serve this LMA's endpoints under /lma. */
   lma?: LocalMarketAgent
   /** Serve these TEUAs' endpoints under /teua/{partyID}. */
@@ -21,8 +24,9 @@ export interface AppOptions extends FastifyServerOptions {
   publicOwners?: boolean
 }
 
-export async function buildApp ({ lma, teuas, publicOwners, ...options }: AppOptions = {}) {
-  const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
+export async function buildApp ({ lma, teuas, publicOwners, limits: overrides, ...options }: AppOptions = {}) {
+  const limits = limitsWith(overrides)
+  const app = Fastify({ ...serverOptions(limits), ...options })
 
   // Before any route plugin, so that every scope inherits it: 5xx bodies never leak internals.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -61,12 +65,12 @@ export async function buildApp ({ lma, teuas, publicOwners, ...options }: AppOpt
       return reply.code(503).send({ status: 'ledger unreachable' })
     }
   })
-  await app.register(ctsDocuments)
+  await app.register(ctsDocuments, { limits })
   if (lma !== undefined) {
-    await app.register(lmaRoutes, { lma })
+    await app.register(lmaRoutes, { lma, limits })
     await app.register(marketDataRoutes, { lma, ...(publicOwners !== undefined && { publicOwners }) })
   }
-  if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
+  if (teuas !== undefined) await app.register(teuaRoutes, { teuas, limits })
 
   return app
 }

@@ -36,6 +36,7 @@ import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './respons
 import { bodyHash, firstUnstorable } from './request-body.js'
 import { MAX_ID_LENGTH, unstorable } from '../../schemas/simple-types.js'
 import { durationMs, systemClock, utc, type Clock } from './time.js'
+import { checkHorizon, checkTenderCount, DEFAULT_ORDER_ENTRY_LIMITS, type OrderEntryLimits } from './limits.js'
 
 export interface Answer<N extends keyof AnswerPayloads = keyof AnswerPayloads> {
   status: number
@@ -79,6 +80,8 @@ export interface LmaOptions {
    * refused, or undefined. Registration asks it after the LMA's own check (http(s) only).
    */
   checkCallbackURI?: (uri: string) => Promise<string | undefined>
+  /** Tenders per request and delivery horizon (defaults: DEFAULT_ORDER_ENTRY_LIMITS). */
+  limits?: Partial<OrderEntryLimits>
 }
 
 /** Who is registering: a party proving its enrolment, or the operator (a binding's configured parties). */
@@ -632,6 +635,11 @@ export class LocalMarketAgent {
     return this.parties.authenticate(token)
   }
 
+  /** How many parties are registered and not canceled. */
+  get activeParties (): number {
+    return this.parties.activeCount
+  }
+
   party (partyID: string): PartyRecord | undefined {
     return this.parties.get(partyID)
   }
@@ -707,12 +715,15 @@ export class LocalMarketAgent {
   private planTenders (party: PartyRecord, tenders: Array<{ tenderID: string, product: Product }>) {
     const now = this.clock.now()
     const seen = new Set<string>()
+    const limits = { ...DEFAULT_ORDER_ENTRY_LIMITS, ...this.options.limits }
+    checkTenderCount(tenders.map((t) => t.product), limits)
     return tenders.map(({ tenderID, product }, i) => {
       const market = this.markets.get(product.marketContext)
       if (market === undefined) throw new MarketRefusal('unknown', `eiTender[${i}].product.marketContext: unknown market ${product.marketContext}`)
       if (!party.marketContexts.includes(market.marketContext)) throw new MarketRefusal('forbidden', `eiTender[${i}]: ${party.partyID} is not registered for ${market.marketContext}`)
       this.assertInService(market.marketContext, `eiTender[${i}].product.marketContext`)
       const orders = market.intervalOrders(product, now, `eiTender[${i}].product`)
+      for (const o of orders) checkHorizon(o.instrument.dtStart, now, market.rules.deliveryHorizon ?? limits.deliveryHorizon, `eiTender[${i}].product`)
       const stream = (product.intervals?.length ?? 0) > 0
       const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
       for (const id of stream ? [tenderID, ...ids] : ids) {
@@ -887,7 +898,7 @@ export class LocalMarketAgent {
     return ok('eiReplyMarketRules', {
       eiResponse: okResponse(body.requestID, this.clock.now()),
       marketRules: wanted.map((m) => {
-        const { selfTrade: _selfTrade, lmeUrl: _lmeUrl, ...rules } = this.markets.get(m)!.rules
+        const { selfTrade: _selfTrade, lmeUrl: _lmeUrl, deliveryHorizon: _deliveryHorizon, ...rules } = this.markets.get(m)!.rules
         return rules
       })
     })
