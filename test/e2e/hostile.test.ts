@@ -179,7 +179,6 @@ describe('hostile requests beside honest traffic (property-based, over real HTTP
         }
       }
     }
-    if (process.env.HOSTILE_SUMMARY) { const c = new Map<string, number>(); for (const f of failures) { const k = f.replace(/ for (\w+) (.*?) (attacker|none|garbage) .*/, " $1 $2"); c.set(k, (c.get(k) ?? 0) + 1) } console.log([...c].filter(([k]) => !k.startsWith('415')).sort((x, y) => y[1] - x[1]).slice(0, 40)); console.log(failures.filter((f) => f.startsWith("5")).slice(0, 5)) }
     expect.soft(failures.slice(0, 10), `seed ${SEED}: ${failures.length} bad answers`).toEqual([])
     expect.soft(honestStatuses.filter((s) => s !== 200), 'honest requests refused').toEqual([])
     expect.soft(errors, 'the LMA failed a ledger write or reloaded').toEqual([])
