@@ -42,8 +42,9 @@ it('te-gateway lma --enrolment secret --reserved-party-ids --callback-deny --pub
   const alice = enrolmentSecret()
   const secrets = join(dir, 'enrolled.json')
   writeFileSync(secrets, JSON.stringify({ alice: alice.sha256, bob: enrolmentSecret().sha256 }))
-  // Intervals far ahead, so that gate closure never interferes.
-  const dtStart = new Date(Date.UTC(2030, 0, 1, 12)).toISOString()
+  // An interval two to three hours ahead: past gate closure, within the delivery horizon.
+  const hour = 3_600_000
+  const dtStart = new Date((Math.floor(Date.now() / hour) + 3) * hour).toISOString()
   const markets = join(dir, 'markets.json')
   writeFileSync(markets, JSON.stringify([testMarket()]))
   const port = await freePort()
