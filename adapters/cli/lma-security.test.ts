@@ -42,8 +42,8 @@ it('te-gateway lma --enrolment secret --reserved-party-ids --callback-deny --pub
   const alice = enrolmentSecret()
   const secrets = join(dir, 'enrolled.json')
   writeFileSync(secrets, JSON.stringify({ alice: alice.sha256, bob: enrolmentSecret().sha256 }))
-  // Intervals far ahead, so that gate closure never interferes.
-  const dtStart = new Date(Date.UTC(2030, 0, 1, 12)).toISOString()
+  // A day ahead: gate closure never interferes, and it is within the default delivery horizon (P7D).
+  const dtStart = new Date((Math.floor(Date.now() / 3_600_000) + 24) * 3_600_000).toISOString()
   const markets = join(dir, 'markets.json')
   writeFileSync(markets, JSON.stringify([testMarket()]))
   const port = await freePort()
