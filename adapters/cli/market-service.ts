@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
+import { tickerTapeOptionsFromEnv } from '../rest/ticker-tape.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
 import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
@@ -72,7 +73,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     ...(options.clock !== undefined && { clock: options.clock }),
     log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
   })
-  const app = await buildApp({ lma, logger: { level: options.logLevel } })
+  const app = await buildApp({ lma, tape: tickerTapeOptionsFromEnv(process.env), logger: { level: options.logLevel } })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
   if (options.openadrVtn !== undefined) {
     const vtn = new OadrVtn({ vtnID: options.openadrVtn, store: new PgVtnStore(db) })

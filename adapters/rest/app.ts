@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { ctsDocuments } from './cts-documents.js'
 import { lmaRoutes } from './lma.js'
 import { marketDataRoutes } from './market-data.js'
+import type { TickerTapeOptions } from './ticker-tape.js'
 import { teuaRoutes } from './teua.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { TransactiveEnergyUserAgent } from '../../market/teua/teua.js'
@@ -17,9 +18,11 @@ export interface AppOptions extends FastifyServerOptions {
   lma?: LocalMarketAgent
   /** Serve these TEUAs' endpoints under /teua/{partyID}. */
   teuas?: Map<string, TransactiveEnergyUserAgent>
+  /** The ticker tape's limits (market data stream). */
+  tape?: TickerTapeOptions
 }
 
-export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
+export async function buildApp ({ lma, teuas, tape, ...options }: AppOptions = {}) {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
 
   // Before any route plugin, so that every scope inherits it: 5xx bodies never leak internals.
@@ -61,7 +64,7 @@ export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
   await app.register(ctsDocuments)
   if (lma !== undefined) {
     await app.register(lmaRoutes, { lma })
-    await app.register(marketDataRoutes, { lma })
+    await app.register(marketDataRoutes, { lma, ...(tape !== undefined && { tape }) })
   }
   if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
 
