@@ -146,7 +146,10 @@ class Subscriber {
 
   publish (entries: readonly TapeEntry[]): void {
     if (this.state === 'live') {
-      for (const entry of entries) this.send(entry)
+      // One write per batch.
+      let text = ''
+      for (const entry of entries) text += this.after(entry)
+      if (text !== '') this.write(text)
     } else if (this.state === 'catching-up') {
       for (const entry of entries) {
         if (!this.wants(entry)) continue
@@ -257,11 +260,17 @@ class Subscriber {
 
   /** Sends the part of `entry` after the cursor. */
   private send (entry: TapeEntry): void {
-    if (!this.wants(entry) || entry.position < this.cursor.position) return
+    const text = this.after(entry)
+    if (text !== '') this.write(text)
+  }
+
+  /** The frames of `entry` after the cursor ('' if none, or not wanted), moving the cursor past them. */
+  private after (entry: TapeEntry): string {
+    if (!this.wants(entry) || entry.position < this.cursor.position) return ''
     const from = entry.position === this.cursor.position ? this.cursor.index + 1 : 0
-    if (from >= entry.events.length) return
+    if (from >= entry.events.length) return ''
     this.cursor = { position: entry.position, index: entry.events.length - 1 }
-    this.write((from === 0 ? entry.events.join('') : entry.events.slice(from).join('')) + (entry.bbo ?? ''))
+    return (from === 0 ? entry.events.join('') : entry.events.slice(from).join('')) + (entry.bbo ?? '')
   }
 
   private queuedBytes (): number {
