@@ -64,6 +64,8 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     : { dataDir: options.dataDir })
   const scales = new Map(options.markets.map((m) => [m.marketContext, { priceScale: m.priceScale, quantityScale: m.quantityScale }]))
   const app0 = { log: undefined as FastifyInstance['log'] | undefined }
+  // What the LMA says while it loads (a market out of service) is logged once the logger exists.
+  const early: Array<() => void> = []
   const lma = await LocalMarketAgent.open({
     markets: options.markets,
     ledger: new PgLedger(db, (m) => scales.get(m)!),
@@ -71,7 +73,10 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     deliver: emlCtsDelivery(httpTransactionDelivery()),
     engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
-    log: (level, message, detail) => app0.log?.[level](detail ?? {}, message)
+    log: (level, message, detail) => {
+      if (app0.log !== undefined) app0.log[level](detail ?? {}, message)
+      else early.push(() => app0.log![level](detail ?? {}, message))
+    }
   })
   const app = await buildApp({ lma, tape: tickerTapeOptionsFromEnv(process.env), logger: { level: options.logLevel } })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
@@ -82,6 +87,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     publishMarketPrices(vtn, lma)
   }
   app0.log = app.log
+  for (const line of early) line()
   const address = await app.listen({ port: options.port, host: options.host })
   const stopReporting = options.fixReporting === undefined || options.fixReporting.length === 0
     ? async () => {}

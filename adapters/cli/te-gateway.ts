@@ -2,6 +2,7 @@
  * te-gateway: the command line.
  *   te-gateway demo     a demo microgrid trading over HTTP, then staying up (npm start)
  *   te-gateway lma      the Local Market Agent (with its engine) alone
+ *   te-gateway ledger   check the LMA's ledger replays; show or quarantine a book that does not
  * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -9,16 +10,17 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { z } from 'zod'
-import { DEMO_MARKET, runDemo } from './demo.js'
+import { runDemo } from './demo.js'
 import { startMarketService } from './market-service.js'
 import Fastify from 'fastify'
-import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
 import { every } from './every.js'
 import { FixEmaConfig, LiquiditySpec, readFixEmaFile, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
 import { fixSessionCommand } from '../fix/session/cli.js'
+import { ledgerCommand } from './ledger.js'
+import { readMarketsFile } from './markets-file.js'
 import { jsonLog } from '../fix/session/log.js'
 import { openDatabase } from '../postgres/database.js'
 import { startParticipants } from './participants.js'
@@ -99,8 +101,7 @@ program.command('lma')
   .option('--fix-reporting <session...>', 'FIX reporting sessions (acceptors, SenderCompID TE-GATEWAY): COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 HOUSE1@9881:party=house-1:drop', (v: string, all: ReportingSession[] = []) => [...all, zodArgument(ReportingSpec, v)])
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
   .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string }) => {
-    const Markets = z.array(MarketRules.extend({ selfTrade: z.enum(['cancelResting', 'cancelIncoming', 'allow']).optional(), lmeUrl: z.url().optional() })).min(1)
-    let markets = o.markets === undefined ? [DEMO_MARKET] : Markets.parse(JSON.parse(readFileSync(o.markets, 'utf8')))
+    let markets = readMarketsFile(o.markets)
     if (o.lmeUrl !== undefined) {
       if (markets.length !== 1) throw new Error('--lme-url drives one market; with several, give each its lmeUrl in --markets')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
@@ -175,6 +176,7 @@ program.command('ema-openadr')
   })
 
 program.addCommand(fixSessionCommand())
+program.addCommand(ledgerCommand())
 
 program.command('fix-venue')
   .description('run a FIX venue simulator (our LME behind our FIX acceptor) with house liquidity in every coming interval: an external market for ema-fix')

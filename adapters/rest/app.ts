@@ -56,7 +56,8 @@ export async function buildApp ({ lma, teuas, tape, ...options }: AppOptions = {
     if (!lma.ready) return reply.code(503).send({ status: 'recovering' })
     try {
       await lma.ping()
-      return { status: 'ready' }
+      const outOfService = lma.marketsOutOfService()
+      return outOfService.length === 0 ? { status: 'ready' } : { status: 'ready', outOfService }
     } catch {
       return reply.code(503).send({ status: 'ledger unreachable' })
     }

@@ -7,10 +7,17 @@
  * authenticated party, answers leave as CTS payloads with the HTTP-like status they deserve.
  *
  * Consistency: every change is made in memory synchronously (so requests never interleave inside
- * one), collected into the pending ledger batch, and answered only once that batch is written
- * (group commit: requests that arrive while a batch is being written go into the next one).
- * If a write fails, the state in memory is ahead of the ledger: the LMA refuses requests (503) and
- * reloads itself from the ledger.
+ * one), collected into the pending ledger batch together with its answer's idempotency record,
+ * and answered only once that batch is written (group commit: requests that arrive while a batch
+ * is being written go into the next one). A request whose strings the ledger cannot store is
+ * refused before it changes anything. If a batch still fails, its changes are written one by one:
+ * those written are answered, one that fails is refused, and so is any later one that touched the
+ * same book, tender or party; a failed change that moved no book is undone in memory, otherwise
+ * the state in memory is ahead of the ledger and the LMA refuses requests (503) and reloads itself.
+ *
+ * On start, each market's books are replayed from the ledger and checked against it. A market that
+ * does not replay is out of service (503, naming the row) while the others trade; the operator
+ * repairs it with `te-gateway ledger` (README, "Repairing the ledger").
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
@@ -23,6 +30,8 @@ import { emptyBatch, mergeBatch, type BookCommandRecord, type Ledger, type Ledge
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
+import { bodyHash, firstUnstorable } from './request-body.js'
+import { MAX_ID_LENGTH, unstorable } from '../../schemas/simple-types.js'
 import { durationMs, systemClock, utc, type Clock } from './time.js'
 
 export interface Answer<N extends keyof AnswerPayloads = keyof AnswerPayloads> {
@@ -63,7 +72,28 @@ export interface LmaOptions {
 
 interface PendingAnswer {
   answer: Answer
-  written: Promise<void>
+  /** bodyHash of the request: the same requestID with another body is a conflict. */
+  hash: string
+  /** True once the answer and its record are in the ledger; false if they could not be written. */
+  written: Promise<boolean>
+}
+
+/** One change's part of the pending ledger batch; it is answered once that part is in the ledger. */
+interface Member {
+  batch: LedgerBatch
+  resolve: () => void
+  reject: (error: unknown) => void
+  /** Puts memory back as it was before the change, if its part cannot be written; absent: only a reload can. */
+  undo?: () => void
+}
+
+/** Why a market does not replay: the row that disagrees. */
+export interface OutOfService {
+  marketContext: string
+  book?: string
+  seq?: number
+  tenderID?: string
+  reason: string
 }
 
 export class LocalMarketAgent {
@@ -85,9 +115,10 @@ export class LocalMarketAgent {
   /** The tail of the queue of changes (exclusive). */
   private queue: Promise<unknown> = Promise.resolve()
 
-  private pending: LedgerBatch = emptyBatch()
-  private waiters: Array<{ resolve: () => void, reject: (e: unknown) => void }> = []
+  private pending: Member[] = []
   private flushing = false
+  /** Markets whose ledger does not replay, by marketContext: they refuse every request (503). */
+  private outOfService = new Map<string, OutOfService>()
   private broken: unknown = undefined
   private readonly undelivered = new Set<string>()
   private readonly delivering = new Set<string>()
@@ -127,43 +158,80 @@ export class LocalMarketAgent {
     this.streams = new Map()
     this.transactions = new Map()
     this.answered = new Map()
+    this.outOfService = new Map()
     this.parties.load(contents.parties)
-    for (const r of contents.requests) this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, written: Promise.resolve() })
+    for (const r of contents.requests) {
+      this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, hash: bodyHash(r.payload, r.body), written: Promise.resolve(true) })
+    }
     for (const t of contents.tenders) this.addTender(t)
     for (const t of contents.transactions) {
       this.transactions.set(t.transactionID, t)
       if (t.acknowledgedAt === undefined) this.undelivered.add(t.transactionID)
     }
+    const outOfService = (problem: OutOfService) => { if (!this.outOfService.has(problem.marketContext)) this.outOfService.set(problem.marketContext, problem) }
+    const unconfigured = new Set<string>()
     const byMarket = new Map<string, typeof contents.bookCommands>([...this.engines.keys()].map((m) => [m, []]))
     for (const c of contents.bookCommands) {
-      const commands = byMarket.get(c.instrument.marketContext)
-      if (commands === undefined) throw new Error(`the ledger has book ${c.book} of a market that is not configured`)
+      const marketContext = c.instrument.marketContext
+      const commands = byMarket.get(marketContext)
+      if (commands === undefined) { unconfigured.add(marketContext); continue }
       const expected = (this.bookSeq.get(c.book) ?? 0) + 1
-      if (c.seq !== expected) throw new Error(`ledger gap in book ${c.book}: seq ${c.seq}, expected ${expected}`)
-      this.bookSeq.set(c.book, c.seq)
+      if (c.seq !== expected) outOfService({ marketContext, book: c.book, seq: c.seq, reason: `ledger gap in book ${c.book}: seq ${c.seq}, expected ${expected}` })
+      this.bookSeq.set(c.book, Math.max(c.seq, expected - 1))
       this.instruments.set(c.book, c.instrument)
       commands.push(c)
     }
+    for (const m of unconfigured) this.log('error', `the ledger has books of market ${m}, which is not configured: its tenders are kept, not traded`, { marketContext: m })
     // Each engine starts over from its market's commands; every command must give the events the ledger has.
     for (const [marketContext, commands] of byMarket) {
-      const replayed = await this.engines.get(marketContext)!.rebuild(commands.map((c) => c.command))
-      commands.forEach((c, i) => {
+      if (this.outOfService.has(marketContext)) continue
+      const engine = this.engines.get(marketContext)!
+      let replayed: MechanismEvent[][]
+      try {
+        replayed = await engine.rebuild(commands.map((c) => c.command))
+      } catch (error) {
+        // An engine in another process that does not answer is not the ledger's fault: load again later.
+        if (!(engine instanceof LocalEngine)) throw error
+        outOfService({ marketContext, reason: `the ledger's commands do not replay: ${String(error)}` })
+        continue
+      }
+      for (const [i, c] of commands.entries()) {
         const events = replayed[i]!
         if (events.some((e) => e.type === 'closed')) this.closedBooks.add(c.book)
-        if (!isDeepStrictEqual(events, c.events)) throw new Error(`replay of book ${c.book} at seq ${c.seq} differs from the ledger`)
-      })
+        if (!isDeepStrictEqual(events, c.events)) {
+          outOfService({ marketContext, book: c.book, seq: c.seq, reason: `replay of book ${c.book} at seq ${c.seq} differs from the ledger` })
+          break
+        }
+      }
     }
     // The replayed books must hold exactly the open tenders of the ledger, with what remains of them.
     for (const t of this.tenders.values()) {
-      if (t.status !== 'open') continue
-      const resting = this.engines.get(t.instrument.marketContext)?.order(t.tenderID)
+      const marketContext = t.instrument.marketContext
+      if (t.status !== 'open' || !this.engines.has(marketContext) || this.outOfService.has(marketContext)) continue
+      const resting = this.engines.get(marketContext)!.order(t.tenderID)
       const remaining = t.quantityTicks - t.filledTicks - t.canceledTicks
       if (resting?.remaining !== remaining) {
-        throw new Error(`tender ${t.tenderID}: the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}`)
+        outOfService({ marketContext, book: t.book, tenderID: t.tenderID, reason: `tender ${JSON.stringify(t.tenderID)}: the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}` })
       }
+    }
+    for (const problem of this.outOfService.values()) {
+      this.log('error', `market ${problem.marketContext} is out of service (503): ${problem.reason}; ${repairHint(problem)}`, { ...problem })
     }
     this.broken = undefined
     this.log('info', 'ledger loaded', { parties: contents.parties.length, tenders: contents.tenders.length, transactions: contents.transactions.length, bookCommands: contents.bookCommands.length })
+  }
+
+  /** Markets that did not replay from the ledger, with the row that disagrees; they refuse requests (503). */
+  marketsOutOfService (): OutOfService[] {
+    return [...this.outOfService.values()]
+  }
+
+  /** Refuses (503) a request that concerns a market whose ledger did not replay. */
+  private assertInService (marketContext: string, path: string): void {
+    const problem = this.outOfService.get(marketContext)
+    if (problem !== undefined) {
+      throw new MarketRefusal('unavailable', `${path}: market ${marketContext} is out of service until its ledger is repaired (${problem.reason})`)
+    }
   }
 
   private addTender (t: TenderRecord): void {
@@ -175,40 +243,87 @@ export class LocalMarketAgent {
     }
   }
 
-  /** Waits until everything changed so far is in the ledger. */
-  private written (): Promise<void> {
+  /** Adds a change's batch to the pending one; resolves once it is in the ledger (rejects with a 503 refusal if not). */
+  private commit (batch: LedgerBatch, undo?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject })
+      this.pending.push({ batch, resolve, reject, ...(undo !== undefined && { undo }) })
       if (!this.flushing) void this.flush()
     })
   }
 
+  /** Waits until everything changed so far is in the ledger (or refused). */
+  private written (): Promise<void> {
+    return this.commit(emptyBatch())
+  }
+
   private async flush (): Promise<void> {
     this.flushing = true
-    while (this.waiters.length > 0) {
-      const batch = this.pending
-      const waiters = this.waiters
-      this.pending = emptyBatch()
-      this.waiters = []
+    while (this.pending.length > 0) {
+      const members = this.pending
+      this.pending = []
+      const batch = emptyBatch()
+      for (const m of members) mergeBatch(batch, m.batch)
       try {
         await this.options.ledger.write(batch)
-        for (const w of waiters) w.resolve()
-        this.publish(batch)
-        if (batch.transactions.length > 0) {
-          this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
-          this.tell(this.transactionListeners, (listener) => listener(batch.transactions), 'transaction listener')
-        }
       } catch (error) {
-        this.broken = error
-        this.log('error', 'ledger write failed; reloading from the ledger', { error: String(error) })
-        for (const w of waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
-        this.pending = emptyBatch()
-        for (const w of this.waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
-        this.waiters = []
-        await this.reload()
+        await this.isolate(members, error)
+        continue
       }
+      this.committed(batch, members)
     }
     this.flushing = false
+  }
+
+  /** Answers the members of a written batch and tells the listeners. */
+  private committed (batch: LedgerBatch, members: Member[]): void {
+    for (const m of members) m.resolve()
+    this.publish(batch)
+    if (batch.transactions.length > 0) {
+      this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
+      this.tell(this.transactionListeners, (listener) => listener(batch.transactions), 'transaction listener')
+    }
+  }
+
+  /**
+   * A batch could not be written. Written alone, in order, its members show which of them the
+   * ledger cannot take: each one written is answered; one that fails is refused (503), and so is
+   * every later one that touched the same book, tender or party (it was made on top of the failed
+   * one). When the store itself is away, every member fails alone too. Failed changes that moved no
+   * book are undone in memory; if one moved a book, memory is ahead of the ledger: reload.
+   */
+  private async isolate (members: Member[], error: unknown): Promise<void> {
+    const failed: Member[] = []
+    const tainted = new Set<string>()
+    let last = error
+    for (const m of members) {
+      const keys = touchedKeys(m.batch)
+      if (members.length > 1 && !keys.some((k) => tainted.has(k))) {
+        try {
+          await this.options.ledger.write(m.batch)
+          this.committed(m.batch, [m])
+          continue
+        } catch (e) {
+          last = e
+        }
+      }
+      failed.push(m)
+      for (const k of keys) tainted.add(k)
+    }
+    if (failed.length === 0) return
+    const refusal = new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed')
+    for (const m of failed) m.reject(refusal)
+    this.log('error', 'ledger write failed', { error: String(last), refused: failed.length, written: members.length - failed.length })
+    if (failed.every((m) => m.undo !== undefined)) {
+      for (const m of failed.reverse()) m.undo!()
+      return
+    }
+    // Changes made since were made on top of the failed ones: refuse them too, then reload.
+    this.broken = last
+    this.log('error', 'a failed change moved a book; reloading from the ledger', { error: String(last) })
+    const queued = this.pending
+    this.pending = []
+    for (const m of queued) m.reject(refusal)
+    await this.reload()
   }
 
   /**
@@ -245,8 +360,12 @@ export class LocalMarketAgent {
    * to the pending ledger batch, and resolves once the ledger has it all.
    */
   private async change<N extends keyof AnswerPayloads> (partyID: string, requestID: string | undefined, payload: string, body: unknown,
-    change: (batch: LedgerBatch) => Answer<N> | Promise<Answer<N>>): Promise<Answer<N>> {
+    change: (batch: LedgerBatch) => Answer<N> | Promise<Answer<N>>, undo?: () => void): Promise<Answer<N>> {
+    // Checked before anything changes: a string the ledger cannot store would fail the whole batch.
+    const bad = firstUnstorable(body)
+    if (bad !== undefined) throw new MarketRefusal('invalid', `${bad.path}: ${bad.why}`)
     const key = requestID === undefined ? undefined : `${partyID}\u0000${requestID}`
+    const hash = bodyHash(payload, body)
     const step = await this.exclusive(async () => {
       this.assertAvailable()
       const earlier = key === undefined ? undefined : this.answered.get(key)
@@ -261,17 +380,18 @@ export class LocalMarketAgent {
       }
       // A failure elsewhere while this change waited for its engine: the reload that follows rebuilds the engine.
       this.assertAvailable()
-      mergeBatch(this.pending, batch)
-      const written = this.written()
-      if (key !== undefined) {
-        this.pending.requests.push({ partyID, requestID: requestID!, payload, body, status: answer.status, answer })
-        this.answered.set(key, { answer, written: written.catch(() => {}) })
-      }
+      // The answer's record goes into the same batch as the change, so both are written before the answer leaves.
+      if (key !== undefined) batch.requests.push({ partyID, requestID: requestID!, payload, body, status: answer.status, answer })
+      const written = this.commit(batch, undo)
+      if (key !== undefined) this.answered.set(key, { answer, hash, written: written.then(() => true, () => false) })
       return { earlier: undefined, answer, written }
     })
     if (step.earlier !== undefined) {
-      await step.earlier.written
-      if (step.earlier.answer.name !== answerNameOf(payload)) throw new MarketRefusal('conflict', `requestID ${requestID} was already used for another request`)
+      if (step.earlier.answer.name !== answerNameOf(payload) || step.earlier.hash !== hash) {
+        throw new MarketRefusal('conflict', `requestID ${requestID} was already used for another request`)
+      }
+      // The same request again, perhaps while the first is being written: the first's answer, once written.
+      if (!await step.earlier.written) throw new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed')
       return step.earlier.answer as Answer<N>
     }
     try {
@@ -387,7 +507,7 @@ export class LocalMarketAgent {
       return ok('eiCreatedPartyRegistration', {
         eiResponse: okResponse(body.requestID, now), registrarPartyID: this.partyID, registrationID: party.registrationID, registreePartyID: partyID
       })
-    })
+    }, () => { if (existing === undefined) this.parties.remove(partyID); else this.parties.put(existing) })
     return { ...answer, token }
   }
 
@@ -425,6 +545,7 @@ export class LocalMarketAgent {
     return this.change(party.partyID, body.requestID, 'eiCancelPartyRegistration', body, async (batch) => {
       const touched = new Map<string, TenderRecord>()
       const open = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open')
+      for (const t of open) this.assertInService(t.instrument.marketContext, `tender ${t.tenderID}`)
       for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
       this.seal(batch, touched)
       const canceled = { ...party, canceledAt: now.toISOString() }
@@ -474,6 +595,7 @@ export class LocalMarketAgent {
       const market = this.markets.get(product.marketContext)
       if (market === undefined) throw new MarketRefusal('unknown', `eiTender[${i}].product.marketContext: unknown market ${product.marketContext}`)
       if (!party.marketContexts.includes(market.marketContext)) throw new MarketRefusal('forbidden', `eiTender[${i}]: ${party.partyID} is not registered for ${market.marketContext}`)
+      this.assertInService(market.marketContext, `eiTender[${i}].product.marketContext`)
       const orders = market.intervalOrders(product, now, `eiTender[${i}].product`)
       const stream = (product.intervals?.length ?? 0) > 0
       const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
@@ -526,6 +648,7 @@ export class LocalMarketAgent {
         if (tenders.some((t) => t === undefined)) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id}`)
         if (tenders.some((t) => t!.partyID !== party.partyID)) throw new MarketRefusal('forbidden', `tenderID[${i}]: tender ${id} is not ${party.partyID}'s`)
         const open = tenders.filter((t) => t!.status === 'open') as TenderRecord[]
+        for (const t of open) this.assertInService(t.instrument.marketContext, `tenderID[${i}]`)
         if (open.length === 0) throw new MarketRefusal('conflict', `tenderID[${i}]: tender ${id} is already ${tenders[0]!.status}`)
         return open
       })
@@ -576,8 +699,9 @@ export class LocalMarketAgent {
     const t = this.transactions.get(transactionID)
     if (t === undefined || t.acknowledgedAt !== undefined || this.broken !== undefined) return
     t.acknowledgedAt = this.clock.now().toISOString()
-    this.pending.acknowledgements.push({ transactionID, at: t.acknowledgedAt })
-    await this.written()
+    const batch = emptyBatch()
+    batch.acknowledgements.push({ transactionID, at: t.acknowledgedAt })
+    await this.commit(batch, () => { t.acknowledgedAt = undefined })
   }
 
   // ------------------------------------------------------------------------------------------
@@ -590,6 +714,7 @@ export class LocalMarketAgent {
     const quotes: Payload<'eiReplyQuote'>['eiQuote'] = []
     for (const [book, instrument] of [...this.instruments].sort(([, a], [, b]) => a.dtStart.localeCompare(b.dtStart))) {
       if (body.marketContext !== undefined && !body.marketContext.includes(instrument.marketContext)) continue
+      if (this.outOfService.has(instrument.marketContext)) continue
       const snapshot = this.engines.get(instrument.marketContext)!.snapshot(instrument)
       if (snapshot === undefined || snapshot.closed) continue
       const products: Product[] = []
@@ -610,6 +735,7 @@ export class LocalMarketAgent {
       ? (this.markets.size === 1 ? [...this.markets.values()][0] : undefined)
       : this.markets.get(body.marketContext)
     if (market === undefined) throw new MarketRefusal('unknown', body.marketContext === undefined ? 'marketContext: name the market' : `marketContext: unknown market ${body.marketContext}`)
+    this.assertInService(market.marketContext, 'marketContext')
     const start = new Date(body.boundingInterval.dtStart).getTime()
     let span: number
     try { span = durationMs(body.boundingInterval.duration) } catch (e) { throw new MarketRefusal('rejected', `boundingInterval.duration: ${(e as Error).message}`) }
@@ -660,7 +786,7 @@ export class LocalMarketAgent {
   async closeDueIntervals (): Promise<number> {
     const now = this.clock.now()
     const due = [...this.instruments].filter(([book, instrument]) =>
-      !this.closedBooks.has(book) && !this.markets.get(instrument.marketContext)!.isOpen(instrument.dtStart, now))
+      !this.closedBooks.has(book) && !this.outOfService.has(instrument.marketContext) && this.markets.get(instrument.marketContext)?.isOpen(instrument.dtStart, now) === false)
     if (due.length === 0) return 0
     const written = await this.exclusive(async () => {
       if (this.broken !== undefined || this.closed) return undefined
@@ -675,9 +801,8 @@ export class LocalMarketAgent {
       }
       this.assertAvailable()
       this.seal(batch, touched)
-      mergeBatch(this.pending, batch)
       // Wrapped: a promise returned from the task would be awaited inside the queue.
-      return { written: this.written() }
+      return { written: this.commit(batch) }
     })
     if (written === undefined) return 0
     await written.written
@@ -820,7 +945,7 @@ export class LocalMarketAgent {
   async close (): Promise<void> {
     this.closed = true
     for (const t of this.retryTimers) clearTimeout(t)
-    if (this.waiters.length > 0 || this.flushing) await this.written().catch(() => {})
+    if (this.pending.length > 0 || this.flushing) await this.written().catch(() => {})
   }
 
   // ------------------------------------------------------------------------------------------
@@ -830,9 +955,11 @@ export class LocalMarketAgent {
   refusalAnswer (requestName: string, body: unknown, refusal: MarketRefusal): Answer {
     const now = this.clock.now()
     const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-    const requestID = typeof raw.requestID === 'string' && raw.requestID !== '' ? raw.requestID : 'unknown'
+    // Echoed from a body that may not have passed its checks: only an id the answer's own schema takes.
+    const id = (value: unknown) => typeof value === 'string' && value !== '' && value.length <= MAX_ID_LENGTH && unstorable(value) === undefined ? value : 'unknown'
+    const requestID = id(raw.requestID)
     const response = eiResponse(requestID, refusal.responseCode, refusal.message, now)
-    const partyID = typeof raw.partyID === 'string' && raw.partyID !== '' ? raw.partyID : 'unknown'
+    const partyID = id(raw.partyID)
     const status = Number(RESPONSE_CODES[refusal.refusal])
     const answer = (name: keyof AnswerPayloads, payload: unknown): Answer => ({ status, name, payload } as Answer)
     switch (requestName) {
@@ -845,7 +972,7 @@ export class LocalMarketAgent {
       case 'eiCreatePartyRegistration': return answer('eiCreatedPartyRegistration', { eiResponse: response, registrarPartyID: this.partyID })
       case 'eiRequestPartyRegistration': return answer('eiReplyPartyRegistration', { eiResponse: response })
       case 'eiCancelPartyRegistration': {
-        const registree = typeof raw.registreePartyID === 'string' && raw.registreePartyID !== '' ? raw.registreePartyID : 'unknown'
+        const registree = id(raw.registreePartyID)
         return answer('eiCanceledPartyRegistration', { respondingPartyID: this.partyID, registreePartyID: registree, registrarPartyID: this.partyID, eiResponse: [response] })
       }
       case 'eiRequestEiMarketContext': return answer('eiReplyEiMarketContext', { eiResponse: response })
@@ -855,7 +982,7 @@ export class LocalMarketAgent {
         const valid = typeof bounding?.dtStart === 'string' && typeof bounding.duration === 'string'
         return answer('eiReplyPosition', {
           eiResponse: response,
-          positionPartyID: typeof raw.positionPartyID === 'string' && raw.positionPartyID !== '' ? raw.positionPartyID : 'unknown',
+          positionPartyID: id(raw.positionPartyID),
           boundingInterval: valid ? bounding : { dtStart: '1970-01-01T00:00:00Z', duration: 'PT0S' }
         })
       }
@@ -901,4 +1028,22 @@ export function shortBook (book: string): string {
 /** Transaction ids are stable across replays: book, match number and side. */
 function transactionIDOf (book: string, matchNumber: number, side: 'buy' | 'sell'): string {
   return `tx-${shortBook(book)}-${matchNumber}-${side === 'buy' ? 'b' : 's'}`
+}
+
+/** The books, tenders and parties a change's batch touched: a later change touching one of them was made on top of it. */
+function touchedKeys (batch: LedgerBatch): string[] {
+  return [
+    ...batch.bookCommands.map((c) => `book\u0000${c.book}`),
+    ...batch.tenders.map((t) => `tender\u0000${t.tenderID}`),
+    ...batch.parties.map((p) => `party\u0000${p.partyID}`),
+    ...batch.transactions.map((t) => `transaction\u0000${t.transactionID}`),
+    ...batch.acknowledgements.map((a) => `transaction\u0000${a.transactionID}`)
+  ]
+}
+
+/** What the operator can do about a market that does not replay (README, "Repairing the ledger"). */
+function repairHint (problem: OutOfService): string {
+  return problem.book === undefined
+    ? `inspect it with: te-gateway ledger check`
+    : `inspect the book with: te-gateway ledger show --book '${problem.book}'; take it out of the ledger (its open tenders canceled, its events kept aside) with: te-gateway ledger quarantine --book '${problem.book}'; then restart`
 }

@@ -33,6 +33,15 @@ export class PartyRegistry {
     if (party.canceledAt === undefined) this.byTokenHash.set(party.tokenSha256, party)
   }
 
+  /** Forgets a party (a registration the ledger could not record). */
+  remove (partyID: string): void {
+    const old = this.byID.get(partyID)
+    if (old === undefined) return
+    this.byTokenHash.delete(old.tokenSha256)
+    for (const [token, p] of this.byToken) if (p.partyID === partyID) this.byToken.delete(token)
+    this.byID.delete(partyID)
+  }
+
   get (partyID: string): PartyRecord | undefined {
     return this.byID.get(partyID)
   }
