@@ -69,30 +69,20 @@ export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent, tape?
       ...(top !== undefined && { bbo: frame('bbo', { type: 'bbo', book: top.book, seq: top.seq, bestBid: level(top.bestBid), bestAsk: level(top.bestAsk) }) })
     }
   }
-  const tape = new TickerTape(lma.tape, (c) => entryOf(c), tapeOptions)
-  const unsubscribe = lma.onEvents((_events, extra) => {
+  const tape: TickerTape = new TickerTape(lma.tape, (c) => entryOf(c), () => lma.onEvents((_events, extra) => {
     if (extra.reset === true) return tape.reset('the market reloaded its books from the ledger: take new snapshots')
     const commands = extra.commands ?? []
-    if (tape.size === 0) return tape.publish([], commands.at(-1)?.position ?? 0)
-    // The best bid and ask as they were right after each change (not as the book is now): one
-    // per command with events, in the commands' order.
-    const tops = new Map<string, TopOfBook[]>()
-    for (const t of extra.topOfBook ?? []) {
-      const list = tops.get(t.book)
-      if (list === undefined) tops.set(t.book, [t])
-      else list.push(t)
-    }
+    // The best bid and ask as they were right after each change (not as the book is now): the
+    // book's top at the seq of the command's last event.
+    const tops = new Map((extra.topOfBook ?? []).map((t) => [`${t.book}#${t.seq}`, t]))
     const entries: TapeEntry[] = []
     for (const c of commands) {
-      const entry = entryOf(c, c.events.length === 0 ? undefined : tops.get(c.book)?.shift())
+      const entry = entryOf(c, c.events.length === 0 ? undefined : tops.get(`${c.book}#${c.events.at(-1)!.seq}`))
       if (entry !== undefined) entries.push(entry)
     }
     tape.publish(entries, commands.at(-1)?.position ?? 0)
-  })
-  app.addHook('onClose', async () => {
-    unsubscribe()
-    tape.close()
-  })
+  }), tapeOptions)
+  app.addHook('onClose', async () => { tape.close() })
 
   app.get<{ Querystring: { marketContext?: string, lastEventId?: string } }>('/lma/market-data/stream', {
     schema: {

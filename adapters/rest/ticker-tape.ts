@@ -85,12 +85,18 @@ export class TickerTape {
   private readonly options: Required<TickerTapeOptions>
   private readonly subscribers = new Set<Subscriber>()
   /** The position of the last book command published: everything up to it is in the ledger and was handed out. */
-  private position: number
+  private position = 0
+  /** Stops listening to the market; undefined while nobody subscribes. */
+  private unlisten: (() => void) | undefined
 
-  /** `entryOf` formats a command read back from the ledger (no best bid/ask: it is not kept). */
-  constructor (private readonly ledger: LedgerTape | undefined, private readonly entryOf: EntryOf, options: TickerTapeOptions = {}) {
+  /**
+   * `entryOf` formats a command read back from the ledger (no best bid/ask: it is not kept).
+   * `listen` starts the market's calls of `publish` and `reset` and returns what stops them: the
+   * tape listens only while someone subscribes, so that the market does no work for it otherwise.
+   */
+  constructor (private readonly ledger: LedgerTape | undefined, private readonly entryOf: EntryOf,
+    private readonly listen: () => () => void, options: TickerTapeOptions = {}) {
     this.options = { ...DEFAULTS, ...options }
-    this.position = ledger?.lastPosition() ?? 0
   }
 
   /** Subscribers connected now. */
@@ -114,6 +120,14 @@ export class TickerTape {
     for (const s of this.subscribers) s.end()
   }
 
+  private forget (subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber)
+    if (this.subscribers.size === 0) {
+      this.unlisten?.()
+      this.unlisten = undefined
+    }
+  }
+
   /**
    * Starts a subscription on a response nobody else writes to: live from now, or, with
    * `lastEventId`, from the ledger after that event first.
@@ -121,7 +135,13 @@ export class TickerTape {
   subscribe (request: IncomingMessage, out: ServerResponse, { marketContext, lastEventId }: { marketContext?: string, lastEventId?: string }): void {
     out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
     out.write(': te-gateway market data\n\n')
-    const subscriber = new Subscriber(out, marketContext, this.options, () => this.subscribers.delete(subscriber))
+    if (this.unlisten === undefined) {
+      // The market publishes a batch in the same turn as its ledger write completes, so what the
+      // ledger has written is what was published.
+      this.position = this.ledger?.lastPosition() ?? 0
+      this.unlisten = this.listen()
+    }
+    const subscriber = new Subscriber(out, marketContext, this.options, () => this.forget(subscriber))
     this.subscribers.add(subscriber)
     request.on('close', () => subscriber.closed())
     out.on('close', () => subscriber.closed())
