@@ -35,10 +35,10 @@ describe('README examples', () => {
     let demo: Demo
     let lma: string
     beforeAll(async () => {
+      // As npm start runs it: the embedded PostgreSQL (and no schema shared with demo.test.ts).
       demo = await runDemo({
         port: 0, host: '127.0.0.1', intervals: 1, config: 'market/sc/demo-microgrid.json', logLevel: 'warn',
-        dataDir: join(mkdtempSync(join(tmpdir(), 'te-examples-')), 'pglite'), out: () => {},
-        ...(process.env.DATABASE_URL !== undefined && { databaseUrl: process.env.DATABASE_URL })
+        dataDir: join(mkdtempSync(join(tmpdir(), 'te-examples-')), 'pglite'), out: () => {}
       })
       lma = demo.market.url
     }, 120_000)
