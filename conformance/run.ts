@@ -305,7 +305,8 @@ class Run extends ScenarioRun {
     this.expect(this.transactionsOf(b, first.tenderID)[0]?.product?.temixPower?.quantity === this.quantity(3), 'it trades 3')
     this.expect((await this.openTenders(a)).get(buy.tenderID) === this.quantity(2), 'the buy has 2 left')
     const second = await this.tender(b, 'sell', 115, 2, 2)
-    this.expect(await this.waitFor(() => this.transactionsOf(a, buy.tenderID).length === 2), 'the buy trades twice')
+    // Each side is told on its own: wait for the seller's callback too before reading it.
+    this.expect(await this.waitFor(() => this.transactionsOf(a, buy.tenderID).length === 2 && this.transactionsOf(b, second.tenderID).length === 1), 'the buy trades twice')
     this.expect(this.transactionsOf(b, second.tenderID)[0]?.product?.temixPower?.price === this.price(120), 'at the resting buy\'s price')
     this.expect(!(await this.openTenders(a)).has(buy.tenderID), 'the filled buy is no longer open')
   }

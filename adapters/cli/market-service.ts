@@ -8,6 +8,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
 import { tickerTapeOptionsFromEnv } from '../rest/ticker-tape.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
+import { CallbackSender } from '../rest/callback-sender.js'
+import type { SecuritySettings } from './lma-security.js'
 import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OadrVtn, publishMarketPrices, vtnRoutes } from '../openadr/vtn.js'
@@ -38,6 +40,8 @@ export interface MarketServiceOptions {
   openadrVtn?: string
   /** FIX reporting acceptors (adapters/fix/reporting.ts), SenderCompID TE-GATEWAY, stores under dataDir/fix. */
   fixReporting?: ReportingSession[]
+  /** Enrolment, reserved ids, the callbacks' network policy, public owners (adapters/cli/lma-security.ts); default: the demo's open settings. */
+  security?: Partial<SecuritySettings>
 }
 
 export interface MarketService {
@@ -66,11 +70,16 @@ export async function startMarketService (options: MarketServiceOptions): Promis
   const app0 = { log: undefined as FastifyInstance['log'] | undefined }
   // What the LMA says while it loads (a market out of service) is logged once the logger exists.
   const early: Array<() => void> = []
+  const security = options.security ?? {}
+  const callbacks = new CallbackSender(security.callbacks)
   const lma = await LocalMarketAgent.open({
     markets: options.markets,
     ledger: new PgLedger(db, (m) => scales.get(m)!),
-    // eml-cts parties are told in their dialect, every other party in CTS JSON.
-    deliver: emlCtsDelivery(httpTransactionDelivery()),
+    // eml-cts parties are told in their dialect, every other party in CTS JSON; both through one guarded sender.
+    deliver: emlCtsDelivery(httpTransactionDelivery(callbacks), callbacks),
+    checkCallbackURI: (uri) => callbacks.check(uri),
+    ...(security.enrolment !== undefined && { enrolment: security.enrolment }),
+    ...(security.reservedPartyIDs !== undefined && { reservedPartyIDs: security.reservedPartyIDs }),
     engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
     log: (level, message, detail) => {
@@ -78,7 +87,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
       else early.push(() => app0.log![level](detail ?? {}, message))
     }
   })
-  const app = await buildApp({ lma, tape: tickerTapeOptionsFromEnv(process.env), logger: { level: options.logLevel } })
+  const app = await buildApp({ lma, tape: tickerTapeOptionsFromEnv(process.env), logger: { level: options.logLevel }, ...(security.publicOwners !== undefined && { publicOwners: security.publicOwners }) })
   if (options.emlCts !== undefined) await app.register(emlCtsRoutes, { lma, config: options.emlCts })
   if (options.openadrVtn !== undefined) {
     const vtn = new OadrVtn({ vtnID: options.openadrVtn, store: new PgVtnStore(db) })

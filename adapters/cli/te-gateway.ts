@@ -12,6 +12,8 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { z } from 'zod'
 import { runDemo } from './demo.js'
 import { startMarketService } from './market-service.js'
+import { securityOptions, securitySettings } from './lma-security.js'
+import { enrolmentSecret } from '../../market/lma/enrolment.js'
 import Fastify from 'fastify'
 import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
@@ -88,8 +90,8 @@ program.command('demo', { isDefault: true })
     onSignals(demo.close)
   })
 
-program.command('lma')
-  .description('run the Local Market Agent (with its matching engine) and its REST API')
+securityOptions(program.command('lma')
+  .description('run the Local Market Agent (with its matching engine) and its REST API'))
   .option('-p, --port <port>', 'port', port, Number(env.PORT ?? 3000))
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('-m, --markets <file>', 'JSON array of market rules (tex:marketRules fields, + optional selfTrade); default: the demo market')
@@ -100,16 +102,26 @@ program.command('lma')
   .option('--lme-url <url>', 'run the (single) market\'s matching engine in an LME service (te-gateway lme) instead of in this process; several markets: lmeUrl per market in --markets', env.LME_URL)
   .option('--fix-reporting <session...>', 'FIX reporting sessions (acceptors, SenderCompID TE-GATEWAY): COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 HOUSE1@9881:party=house-1:drop', (v: string, all: ReportingSession[] = []) => [...all, zodArgument(ReportingSpec, v)])
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string }) => {
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string } & Parameters<typeof securitySettings>[0]) => {
+    const security = securitySettings(o)
     let markets = readMarketsFile(o.markets)
     if (o.lmeUrl !== undefined) {
       if (markets.length !== 1) throw new Error('--lme-url drives one market; with several, give each its lmeUrl in --markets')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
     const emlCts = o.emlCts === undefined ? undefined : EmlCtsConfig.parse(JSON.parse(readFileSync(o.emlCts, 'utf8')))
-    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }) })
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, security, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
+  })
+
+program.command('enrolment-secret')
+  .description('make an enrolment secret for a party (te-gateway lma --enrolment secret): prints the secret, for the party, and the line for the operator\'s --enrolment-secrets file')
+  .argument('<partyID>', 'the party it enrols')
+  .action((partyID: string) => {
+    const { secret, sha256 } = enrolmentSecret()
+    console.log(`secret for ${partyID} (send it once, in the enrolment-secret header of eiCreatePartyRegistration): ${secret}`)
+    console.log(`enrolment file entry: ${JSON.stringify({ [partyID]: sha256 })}`)
   })
 
 program.command('teua')

@@ -198,7 +198,7 @@ export class FixTradeReporting implements FixApplication {
 
   private executionReport (t: TransactionRecord): void {
     const { priceScale, quantityScale } = this.scales(t.instrument)
-    const tender = this.lma.tender(t.tenderID)
+    const tender = this.lma.tender(t.partyID, t.tenderID)
     const leaves = tender === undefined ? 0 : tender.quantityTicks - tender.filledTicks - tender.canceledTicks
     const filled = tender?.filledTicks ?? t.quantityTicks
     this.send('8', {

@@ -91,7 +91,7 @@ export class PgLedger implements Ledger {
     const tenders = (await q('SELECT * FROM tenders ORDER BY created_at, tender_id')).map((r): TenderRecord => {
       const { priceScale, quantityScale } = this.scaleOf(r.market_context)
       return {
-        tenderID: r.tender_id, partyID: r.party_id, requestID: r.request_id, book: r.book_id,
+        tenderID: r.tender_id, orderID: r.order_id, partyID: r.party_id, requestID: r.request_id, book: r.book_id,
         instrument: { marketContext: r.market_context, dtStart: iso(r.dt_start)!, duration: r.duration }, side: r.side,
         price: fromTicks(ticks(r.price, priceScale), priceScale), priceTicks: ticks(r.price, priceScale),
         quantityTicks: ticks(r.quantity, quantityScale), filledTicks: ticks(r.filled, quantityScale), canceledTicks: ticks(r.canceled, quantityScale),
@@ -171,22 +171,22 @@ const PARTS: Part[] = [
     sql: (arrays) => `INSERT INTO book_events (book_id, seq, position, market_context, dt_start, duration, kind, event) SELECT * FROM unnest(${arrays})`
   },
   {
-    types: ['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'numeric', 'numeric', 'numeric', 'numeric', 'text', 'timestamptz'],
+    types: ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'numeric', 'numeric', 'numeric', 'numeric', 'text', 'timestamptz'],
     // A tender changed by several requests of one batch is written once, as it is last.
     columns: (batch, scaleOf) => {
-      const tenders = [...new Map(batch.tenders.map((t) => [t.tenderID, t])).values()]
+      const tenders = [...new Map(batch.tenders.map((t) => [t.orderID, t])).values()]
       const scales = tenders.map((t) => scaleOf(t.instrument.marketContext))
-      return columnsOf(tenders, (t) => t.tenderID, (t) => t.partyID, (t) => t.requestID, (t) => t.parentTenderID ?? null, (t) => t.book,
+      return columnsOf(tenders, (t) => t.orderID, (t) => t.tenderID, (t) => t.partyID, (t) => t.requestID, (t) => t.parentTenderID ?? null, (t) => t.book,
         (t) => t.instrument.marketContext, (t) => t.instrument.dtStart, (t) => t.instrument.duration, (t) => t.side,
         (t, i) => fromTicks(t.priceTicks, scales[i]!.priceScale), (t, i) => fromTicks(t.quantityTicks, scales[i]!.quantityScale),
         (t, i) => fromTicks(t.filledTicks, scales[i]!.quantityScale), (t, i) => fromTicks(t.canceledTicks, scales[i]!.quantityScale),
         (t) => t.status, (t) => t.createdAt)
     },
     sql: (arrays) => `
-      INSERT INTO tenders (tender_id, party_id, request_id, parent_tender_id, book_id, market_context, dt_start, duration, side,
+      INSERT INTO tenders (order_id, tender_id, party_id, request_id, parent_tender_id, book_id, market_context, dt_start, duration, side,
                            price, quantity, filled, canceled, status, created_at)
       SELECT * FROM unnest(${arrays})
-      ON CONFLICT (tender_id) DO UPDATE SET filled = EXCLUDED.filled, canceled = EXCLUDED.canceled, status = EXCLUDED.status`
+      ON CONFLICT (order_id) DO UPDATE SET filled = EXCLUDED.filled, canceled = EXCLUDED.canceled, status = EXCLUDED.status`
   },
   {
     types: ['text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'timestamptz', 'text', 'text', 'numeric', 'numeric', 'timestamptz', 'timestamptz'],

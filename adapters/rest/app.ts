@@ -18,11 +18,13 @@ export interface AppOptions extends FastifyServerOptions {
   lma?: LocalMarketAgent
   /** Serve these TEUAs' endpoints under /teua/{partyID}. */
   teuas?: Map<string, TransactiveEnergyUserAgent>
+  /** Public market data names each order's partyID and tenderID (default: orders are anonymous). */
+  publicOwners?: boolean
   /** The ticker tape's limits (market data stream). */
   tape?: TickerTapeOptions
 }
 
-export async function buildApp ({ lma, teuas, tape, ...options }: AppOptions = {}) {
+export async function buildApp ({ lma, teuas, publicOwners, tape, ...options }: AppOptions = {}) {
   const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
 
   // Before any route plugin, so that every scope inherits it: 5xx bodies never leak internals.
@@ -65,7 +67,7 @@ export async function buildApp ({ lma, teuas, tape, ...options }: AppOptions = {
   await app.register(ctsDocuments)
   if (lma !== undefined) {
     await app.register(lmaRoutes, { lma })
-    await app.register(marketDataRoutes, { lma, ...(tape !== undefined && { tape }) })
+    await app.register(marketDataRoutes, { lma, ...(publicOwners !== undefined && { publicOwners }), ...(tape !== undefined && { tape }) })
   }
   if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
 

@@ -11,6 +11,7 @@ import type { MarketRules } from '../../schemas/extensions.js'
 import type { LmaClient, LmaReply } from '../../market/teua/teua.js'
 import type { TransactionDelivery } from '../../market/lma/lma.js'
 import { TOKEN_HEADER } from './lma.js'
+import { CallbackSender } from './callback-sender.js'
 
 export interface Registration {
   partyID: string
@@ -85,17 +86,16 @@ export async function marketRulesAt (lmaUrl: string, marketContext?: string): Pr
   return market
 }
 
-/** The LMA tells a party of a transaction: POST {callbackURI}/eiCreateTransaction; acknowledged on a 2xx eiCreatedTransaction. */
-export function httpTransactionDelivery (timeoutMs = 5000): TransactionDelivery {
+/**
+ * The LMA tells a party of a transaction: POST {callbackURI}/eiCreateTransaction; acknowledged on a
+ * 200 eiCreatedTransaction. Sent through `sender`, under its network policy (no redirects, a
+ * deadline, a size cap).
+ */
+export function httpTransactionDelivery (sender = new CallbackSender()): TransactionDelivery {
   return async (party, message) => {
-    const res = await fetch(`${party.callbackURI!.replace(/\/$/, '')}/eiCreateTransaction`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(message),
-      signal: AbortSignal.timeout(timeoutMs)
-    })
+    const res = await sender.postJson(`${party.callbackURI!.replace(/\/$/, '')}/eiCreateTransaction`, message)
     if (res.status !== 200) return false
-    const answer = parsePayload('eiCreatedTransaction', await res.json())
+    const answer = parsePayload('eiCreatedTransaction', res.json)
     return answer.eiResponse.responseCode.startsWith('2') && answer.eiResponse.refID === message.requestID
   }
 }

@@ -5,7 +5,8 @@
  * with an EiResponse whose responseCode agrees with the HTTP status.
  *
  * Parties authenticate with the bearer token they got at registration
- * (eiCreatePartyRegistration answers it in the x-party-token header).
+ * (eiCreatePartyRegistration answers it in the x-party-token header). Where the operator enrols
+ * parties by secret, registration sends the party's enrolment secret in the enrolment-secret header.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { CtsValidationError, fromXml, parsePayload, toXml } from '../../schemas/codec.js'
@@ -16,6 +17,8 @@ import type { PartyRecord } from '../../market/lma/ledger.js'
 import { MarketRefusal } from '../../market/lma/responses.js'
 
 export const TOKEN_HEADER = 'x-party-token'
+/** Where a party sends its enrolment secret at registration, when the operator enrols by secret. */
+export const ENROLMENT_HEADER = 'enrolment-secret'
 
 type Handler = (lma: LocalMarketAgent, party: PartyRecord | undefined, body: any) => Answer | Promise<Answer>
 
@@ -114,7 +117,8 @@ export const lmaRoutes: FastifyPluginAsync<LmaRoutesOptions> = async (app, { lma
     try {
       if (request.body instanceof MalformedJson) throw new MarketRefusal('invalid', 'malformed JSON')
       const body = read(request, 'eiCreatePartyRegistration') as Parameters<LocalMarketAgent['registerParty']>[0]
-      const { token, ...answer } = await lma.registerParty(body)
+      const secret = request.headers[ENROLMENT_HEADER]
+      const { token, ...answer } = await lma.registerParty(body, typeof secret === 'string' ? { enrolmentSecret: secret } : {})
       request.log.info({ partyID: answer.payload.registreePartyID }, 'party registered')
       return send(request, reply, answer, { [TOKEN_HEADER]: token })
     } catch (error) {

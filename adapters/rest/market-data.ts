@@ -9,8 +9,11 @@
  *       taken at: the snapshot, then the stream's events of that book with a higher seq, rebuild
  *       the book exactly; a gap in seq shows a lost event.
  *   GET /lma/market-data/books   every book with its best bid and ask.
- * Party ids are not published. Prices and quantities are decimal strings in the market's units.
+ * Orders are named by their order id, which tells nothing of their owner: neither the partyID nor
+ * the party's tenderID is published, unless the operator turns owners on (publicOwners).
+ * Prices and quantities are decimal strings in the market's units.
  */
+import { createHash } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { fromTicks } from '../../schemas/decimal.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
@@ -20,32 +23,58 @@ import { instrumentKey, type BookSnapshot, type Instrument, type MechanismEvent 
 
 interface Scales { priceScale: number, quantityScale: number }
 
-function publicEvent (e: MechanismEvent, s: Scales): Record<string, unknown> {
+/** How public market data names an order: its id, and its owner's partyID and tenderID only if the operator publishes owners. */
+type OrderName = (orderId: string) => { orderId: string, partyID?: string, tenderID?: string }
+
+/**
+ * Order ids the LMA makes (o1, o2, ...) tell nothing of their owner; an order entered before them
+ * has its tenderID as id, published as a hash of it.
+ */
+export function orderNames (lma: LocalMarketAgent, publicOwners: boolean): OrderName {
+  if (publicOwners) {
+    return (orderId) => {
+      const tender = lma.tenderOfOrder(orderId)
+      return tender === undefined ? { orderId } : { orderId, partyID: tender.partyID, tenderID: tender.tenderID }
+    }
+  }
+  return (orderId) => ({ orderId: /^o\d+$/.test(orderId) ? orderId : `h${createHash('sha256').update(orderId).digest('hex').slice(0, 16)}` })
+}
+
+function publicEvent (e: MechanismEvent, s: Scales, name: OrderName): Record<string, unknown> {
   const P = (t: number) => fromTicks(t, s.priceScale)
   const Q = (t: number) => fromTicks(t, s.quantityScale)
   switch (e.type) {
-    case 'accepted': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, side: e.side, price: P(e.price), quantity: Q(e.quantity) }
-    case 'rejected': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, reason: e.reason }
+    case 'accepted': return { type: e.type, book: e.book, seq: e.seq, ...name(e.orderId), side: e.side, price: P(e.price), quantity: Q(e.quantity) }
+    case 'rejected': return { type: e.type, book: e.book, seq: e.seq, ...name(e.orderId), reason: e.reason }
     case 'fill': return {
       type: e.type, book: e.book, seq: e.seq, matchNumber: e.matchNumber, price: P(e.price), quantity: Q(e.quantity),
-      maker: { orderId: e.maker.orderId, side: e.maker.side, remaining: Q(e.maker.remaining) },
-      taker: { orderId: e.taker.orderId, side: e.taker.side, remaining: Q(e.taker.remaining) }
+      maker: { ...name(e.maker.orderId), side: e.maker.side, remaining: Q(e.maker.remaining) },
+      taker: { ...name(e.taker.orderId), side: e.taker.side, remaining: Q(e.taker.remaining) }
     }
-    case 'canceled': return { type: e.type, book: e.book, seq: e.seq, orderId: e.orderId, side: e.side, canceled: Q(e.canceledQuantity), remaining: Q(e.remaining), reason: e.reason }
+    case 'canceled': return { type: e.type, book: e.book, seq: e.seq, ...name(e.orderId), side: e.side, canceled: Q(e.canceledQuantity), remaining: Q(e.remaining), reason: e.reason }
     case 'closed': return { type: e.type, book: e.book, seq: e.seq, volume: Q(e.volume), ...(e.clearingPrice !== undefined && { clearingPrice: P(e.clearingPrice) }) }
   }
 }
 
-export function publicSnapshot (snapshot: BookSnapshot, s: Scales) {
+export function publicSnapshot (snapshot: BookSnapshot, s: Scales, name: OrderName) {
   const level = (l: { price: number, quantity: number, orders: number }) => ({ price: fromTicks(l.price, s.priceScale), quantity: fromTicks(l.quantity, s.quantityScale), orders: l.orders })
   return {
     book: instrumentKey(snapshot.instrument), instrument: snapshot.instrument, seq: snapshot.seq, closed: snapshot.closed,
     bids: snapshot.bids.map(level), asks: snapshot.asks.map(level),
-    orders: snapshot.orders.map((o) => ({ orderId: o.orderId, side: o.side, price: fromTicks(o.price, s.priceScale), remaining: fromTicks(o.remaining, s.quantityScale) }))
+    orders: snapshot.orders.map((o) => ({ ...name(o.orderId), side: o.side, price: fromTicks(o.price, s.priceScale), remaining: fromTicks(o.remaining, s.quantityScale) }))
   }
 }
 
-export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent, tape?: TickerTapeOptions }> = async (app, { lma, tape: tapeOptions }) => {
+export interface MarketDataOptions {
+  lma: LocalMarketAgent
+  /** Publish each order's partyID and tenderID (default: no). */
+  publicOwners?: boolean
+  /** The ticker tape's limits. */
+  tape?: TickerTapeOptions
+}
+
+export const marketDataRoutes: FastifyPluginAsync<MarketDataOptions> = async (app, { lma, publicOwners, tape: tapeOptions }) => {
+  const name = orderNames(lma, publicOwners === true)
   const scalesOf = (marketContext: string): Scales => lma.markets.get(marketContext)!.rules
   /** A book's seq, state and best bid and ask, from its top only (what every book list and every change needs). */
   const top = (instrument: Instrument) => {
@@ -65,7 +94,7 @@ export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent, tape?
     return {
       position: c.position,
       marketContext: c.instrument.marketContext,
-      events: c.events.map((e, i) => frame(e.type, publicEvent(e, s), `${c.position}-${i}`)),
+      events: c.events.map((e, i) => frame(e.type, publicEvent(e, s, name), `${c.position}-${i}`)),
       ...(top !== undefined && { bbo: frame('bbo', { type: 'bbo', book: top.book, seq: top.seq, bestBid: level(top.bestBid), bestAsk: level(top.bestAsk) }) })
     }
   }
@@ -119,7 +148,7 @@ export const marketDataRoutes: FastifyPluginAsync<{ lma: LocalMarketAgent, tape?
     if (market === undefined || Number.isNaN(at.getTime())) return reply.code(404).send({ error: 'unknown market or interval' })
     const snapshot = lma.snapshot({ marketContext, dtStart: at.toISOString(), duration })
     if (snapshot === undefined) return reply.code(404).send({ error: 'no book for that interval yet' })
-    return publicSnapshot(snapshot, market.rules)
+    return publicSnapshot(snapshot, market.rules, name)
   })
 
   app.get('/lma/market-data/books', { schema: { summary: 'Every book with its best bid and ask', tags: ['market data'] } }, async () =>

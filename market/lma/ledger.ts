@@ -20,7 +20,10 @@ export interface PartyRecord {
 export type TenderStatus = 'open' | 'filled' | 'canceled' | 'rejected'
 
 export interface TenderRecord {
+  /** The party's own id of the tender (CTS tenderIDs are each party's). */
   tenderID: string
+  /** The engine's id of the order, unique in the LMA; public market data names orders by it. */
+  orderID: string
   partyID: string
   requestID: string
   /** The stream tender this interval tender was split from. */

@@ -29,6 +29,9 @@ import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketE
 import { emptyBatch, mergeBatch, type BookCommandRecord, type Ledger, type LedgerTape, type LedgerBatch, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
+import { TenderIndex } from './tenders.js'
+import { callbackURIProblem } from './callback-uri.js'
+import { checkEnrolment, OPEN_ENROLMENT, type EnrolmentPolicy } from './enrolment.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
 import { bodyHash, firstUnstorable } from './request-body.js'
 import { MAX_ID_LENGTH, unstorable } from '../../schemas/simple-types.js'
@@ -68,6 +71,21 @@ export interface LmaOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
   /** Each market's engine; undefined: its mechanism in this process (LocalEngine). RemoteEngine drives an LME service. */
   engine?: (market: MarketDefinition) => MarketEngine | undefined
+  /** Who may register: anyone (the default), or the parties the operator enrolled with a secret. */
+  enrolment?: EnrolmentPolicy
+  /** Party ids nobody may register, besides the LMA's own (compared ignoring case). */
+  reservedPartyIDs?: string[]
+  /**
+   * The operator's network policy for callback URIs (the delivering adapter's): why a URI is
+   * refused, or undefined. Registration asks it after the LMA's own check (http(s) only).
+   */
+  checkCallbackURI?: (uri: string) => Promise<string | undefined>
+}
+
+/** Who is registering: a party proving its enrolment, or the operator (a binding's configured parties). */
+export interface RegistrationCredentials {
+  enrolmentSecret?: string
+  byOperator?: true
 }
 
 interface PendingAnswer {
@@ -106,9 +124,8 @@ export class LocalMarketAgent {
   private bookSeq = new Map<string, number>()
   /** Books whose gate has closed (their `closed` event is in the ledger or the pending batch). */
   private closedBooks = new Set<string>()
-  private tenders = new Map<string, TenderRecord>()
-  /** Stream tender id -> its interval tenders. */
-  private streams = new Map<string, string[]>()
+  /** Every tender, by its order id and by its party's own tenderID. */
+  private tenders = new TenderIndex()
   private transactions = new Map<string, TransactionRecord>()
   private answered = new Map<string, PendingAnswer>()
   private readonly listeners = new Set<EventListener>()
@@ -154,8 +171,7 @@ export class LocalMarketAgent {
     this.instruments = new Map()
     this.bookSeq = new Map()
     this.closedBooks = new Set()
-    this.tenders = new Map()
-    this.streams = new Map()
+    this.tenders = new TenderIndex()
     this.transactions = new Map()
     this.answered = new Map()
     this.outOfService = new Map()
@@ -163,7 +179,7 @@ export class LocalMarketAgent {
     for (const r of contents.requests) {
       this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, hash: bodyHash(r.payload, r.body), written: Promise.resolve(true) })
     }
-    for (const t of contents.tenders) this.addTender(t)
+    for (const t of contents.tenders) this.tenders.add(t)
     for (const t of contents.transactions) {
       this.transactions.set(t.transactionID, t)
       if (t.acknowledgedAt === undefined) this.undelivered.add(t.transactionID)
@@ -208,10 +224,10 @@ export class LocalMarketAgent {
     for (const t of this.tenders.values()) {
       const marketContext = t.instrument.marketContext
       if (t.status !== 'open' || !this.engines.has(marketContext) || this.outOfService.has(marketContext)) continue
-      const resting = this.engines.get(marketContext)!.order(t.tenderID)
+      const resting = this.engines.get(marketContext)!.order(t.orderID)
       const remaining = t.quantityTicks - t.filledTicks - t.canceledTicks
       if (resting?.remaining !== remaining) {
-        outOfService({ marketContext, book: t.book, tenderID: t.tenderID, reason: `tender ${JSON.stringify(t.tenderID)}: the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}` })
+        outOfService({ marketContext, book: t.book, tenderID: t.tenderID, reason: `tender ${JSON.stringify(t.tenderID)} of ${t.partyID} (order ${t.orderID}): the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}` })
       }
     }
     for (const problem of this.outOfService.values()) {
@@ -231,15 +247,6 @@ export class LocalMarketAgent {
     const problem = this.outOfService.get(marketContext)
     if (problem !== undefined) {
       throw new MarketRefusal('unavailable', `${path}: market ${marketContext} is out of service until its ledger is repaired (${problem.reason})`)
-    }
-  }
-
-  private addTender (t: TenderRecord): void {
-    this.tenders.set(t.tenderID, t)
-    if (t.parentTenderID !== undefined) {
-      const children = this.streams.get(t.parentTenderID) ?? []
-      children.push(t.tenderID)
-      this.streams.set(t.parentTenderID, children)
     }
   }
 
@@ -446,10 +453,10 @@ export class LocalMarketAgent {
       if (e.type === 'fill') {
         now ??= this.clock.now().toISOString()
         for (const [side, other] of [[e.maker, e.taker], [e.taker, e.maker]] as const) {
-          const tender = this.tenders.get(side.orderId)!
+          const tender = this.tenders.byOrderID(side.orderId)!
           tender.filledTicks += e.quantity
           if (side.remaining === 0) tender.status = 'filled'
-          touched.set(tender.tenderID, tender)
+          touched.set(tender.orderID, tender)
           const t: TransactionRecord = {
             transactionID: transactionIDOf(book, e.matchNumber, side.side), tenderID: tender.tenderID, partyID: side.partyId,
             counterPartyID: other.partyId, book, matchNumber: e.matchNumber, instrument, side: side.side, priceTicks: e.price,
@@ -460,13 +467,13 @@ export class LocalMarketAgent {
           batch.transactions.push(t)
         }
       } else if (e.type === 'canceled') {
-        const tender = this.tenders.get(e.orderId)!
+        const tender = this.tenders.byOrderID(e.orderId)!
         tender.canceledTicks += e.canceledQuantity
         if (e.remaining === 0) tender.status = tender.filledTicks === tender.quantityTicks ? 'filled' : 'canceled'
-        touched.set(tender.tenderID, tender)
+        touched.set(tender.orderID, tender)
       } else if (e.type === 'rejected') {
-        const tender = this.tenders.get(e.orderId)
-        if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.tenderID, tender) }
+        const tender = this.tenders.byOrderID(e.orderId)
+        if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.orderID, tender) }
       }
     }
     return events
@@ -483,32 +490,69 @@ export class LocalMarketAgent {
   // ------------------------------------------------------------------------------------------
   // Party registration
 
-  /** eiCreatePartyRegistration: registers a TEUA or EMA; the answer carries its bearer token. */
-  async registerParty (body: Payload<'eiCreatePartyRegistration'>): Promise<Answer<'eiCreatedPartyRegistration'> & { token: string }> {
+  /**
+   * eiCreatePartyRegistration: registers a TEUA or EMA; the answer carries its bearer token.
+   * In order: the partyID must not be reserved (the LMA's own id, the operator's list); the
+   * enrolment policy must allow it; the callbackURI must be http(s) and pass the network policy;
+   * and the partyID must never have been registered: a canceled registration retires its partyID
+   * for good, so nobody can take over another's transactions and position by registering its id.
+   */
+  async registerParty (body: Payload<'eiCreatePartyRegistration'>, credentials: RegistrationCredentials = {}): Promise<Answer<'eiCreatedPartyRegistration'> & { token: string }> {
     const now = this.clock.now()
-    const partyID = body.registreePartyID ?? `party-${randomUUID().slice(0, 8)}`
-    const existing = this.parties.get(partyID)
-    if (existing !== undefined && existing.canceledAt === undefined) throw new MarketRefusal('conflict', `party ${partyID} is already registered`)
-    for (const m of body.eiRegistrationInfo.marketContext ?? []) {
+    const info = body.eiRegistrationInfo
+    if (credentials.byOperator !== true) {
+      if (body.registreePartyID !== undefined && this.isReserved(body.registreePartyID)) {
+        throw new MarketRefusal('forbidden', `registreePartyID: ${body.registreePartyID} is reserved`)
+      }
+      checkEnrolment(this.options.enrolment ?? OPEN_ENROLMENT, body.registreePartyID, credentials.enrolmentSecret)
+    }
+    for (const m of info.marketContext ?? []) {
       if (!this.markets.has(m)) throw new MarketRefusal('unknown', `eiRegistrationInfo.marketContext: unknown market ${m}`)
     }
-    const token = newToken()
-    const info = body.eiRegistrationInfo
-    const party: PartyRecord = {
-      partyID, registrationID: `reg-${randomUUID()}`, tokenSha256: sha256(token), marketContexts: info.marketContext ?? [...this.markets.keys()],
-      registeredAt: now.toISOString(),
-      ...(info.partyName !== undefined && { partyName: info.partyName }),
-      ...(info.partyRole !== undefined && { partyRole: info.partyRole }),
-      ...(info.callbackURI !== undefined && { callbackURI: info.callbackURI })
+    if (info.callbackURI !== undefined) {
+      const problem = callbackURIProblem(info.callbackURI) ?? await this.options.checkCallbackURI?.(info.callbackURI)
+      if (problem !== undefined) throw new MarketRefusal('invalid', `eiRegistrationInfo.callbackURI: ${problem}`)
     }
-    const answer = await this.change(partyID, undefined, 'eiCreatePartyRegistration', body, (batch) => {
+    const token = newToken()
+    const registrationID = `reg-${randomUUID()}`
+    let registered: string | undefined
+    const answer = await this.change(body.registreePartyID ?? '', undefined, 'eiCreatePartyRegistration', body, (batch) => {
+      // Checked here, in the queue: two registrations of one partyID cannot both pass.
+      const partyID = body.registreePartyID ?? this.newPartyID()
+      const existing = this.parties.get(partyID)
+      if (existing !== undefined) {
+        throw new MarketRefusal('conflict', existing.canceledAt === undefined
+          ? `registreePartyID: party ${partyID} is already registered`
+          : `registreePartyID: ${partyID} is retired (its registration was canceled); a partyID is never registered twice`)
+      }
+      const party: PartyRecord = {
+        partyID, registrationID, tokenSha256: sha256(token), marketContexts: info.marketContext ?? [...this.markets.keys()],
+        registeredAt: now.toISOString(),
+        ...(info.partyName !== undefined && { partyName: info.partyName }),
+        ...(info.partyRole !== undefined && { partyRole: info.partyRole }),
+        ...(info.callbackURI !== undefined && { callbackURI: info.callbackURI })
+      }
       this.parties.put(party)
+      registered = partyID
       batch.parties.push(party)
       return ok('eiCreatedPartyRegistration', {
         eiResponse: okResponse(body.requestID, now), registrarPartyID: this.partyID, registrationID: party.registrationID, registreePartyID: partyID
       })
-    }, () => { if (existing === undefined) this.parties.remove(partyID); else this.parties.put(existing) })
+    }, () => { if (registered !== undefined) this.parties.remove(registered) })
     return { ...answer, token }
+  }
+
+  private isReserved (partyID: string): boolean {
+    const id = partyID.toLowerCase()
+    return id === this.partyID.toLowerCase() || (this.options.reservedPartyIDs ?? []).some((r) => r.toLowerCase() === id)
+  }
+
+  /** A partyID for a party that named none: never one registered before, nor a reserved one. */
+  private newPartyID (): string {
+    for (;;) {
+      const partyID = `party-${randomUUID().slice(0, 8)}`
+      if (this.parties.get(partyID) === undefined && !this.isReserved(partyID)) return partyID
+    }
   }
 
   /** The party a bearer token belongs to. */
@@ -544,9 +588,9 @@ export class LocalMarketAgent {
     const now = this.clock.now()
     return this.change(party.partyID, body.requestID, 'eiCancelPartyRegistration', body, async (batch) => {
       const touched = new Map<string, TenderRecord>()
-      const open = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open')
+      const open = this.tenders.ofParty(party.partyID).filter((t) => t.status === 'open')
       for (const t of open) this.assertInService(t.instrument.marketContext, `tender ${t.tenderID}`)
-      for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+      for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.orderID }, touched)
       this.seal(batch, touched)
       const canceled = { ...party, canceledAt: now.toISOString() }
       this.parties.put(canceled)
@@ -600,7 +644,7 @@ export class LocalMarketAgent {
       const stream = (product.intervals?.length ?? 0) > 0
       const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
       for (const id of stream ? [tenderID, ...ids] : ids) {
-        if (this.tenders.has(id) || this.streams.has(id) || seen.has(id)) throw new MarketRefusal('conflict', `eiTender[${i}].tenderID: tender ${id} exists`)
+        if (this.tenders.taken(party.partyID, id) || seen.has(id)) throw new MarketRefusal('conflict', `eiTender[${i}].tenderID: tender ${id} exists`)
         seen.add(id)
       }
       return { tenderID, product, market, orders, ids, stream }
@@ -615,17 +659,17 @@ export class LocalMarketAgent {
       const intervalTenders: Array<{ tenderID: string, uid: string | undefined }> = []
       for (const [k, order] of plan.orders.entries()) {
         const tender: TenderRecord = {
-          tenderID: plan.ids[k]!, partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
+          tenderID: plan.ids[k]!, orderID: this.tenders.newOrderID(), partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
           side: order.side, price: fromTicks(order.priceTicks, plan.market.rules.priceScale), priceTicks: order.priceTicks,
           quantityTicks: order.quantityTicks, filledTicks: 0, canceledTicks: 0, status: 'open', createdAt,
           ...(plan.stream && { parentTenderID: plan.tenderID })
         }
-        this.addTender(tender)
-        touched.set(tender.tenderID, tender)
+        this.tenders.add(tender)
+        touched.set(tender.orderID, tender)
         await this.runCommand(batch, order.instrument, {
           type: 'submit',
           order: {
-            orderId: tender.tenderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
+            orderId: tender.orderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
             quantity: order.quantityTicks, timeInForce: plan.product.integralOnly === true && plan.market.mechanism === 'continuous' ? 'FOK' : 'GTC'
           }
         }, touched)
@@ -641,13 +685,11 @@ export class LocalMarketAgent {
   async cancelTender (party: PartyRecord, body: Payload<'eiCancelTender'>): Promise<Answer<'eiCanceledTender'>> {
     actingAs(party, body.partyID, 'partyID')
     return this.change(party.partyID, body.requestID, 'eiCancelTender', body, async (batch) => {
-      // Checked first, changed after: a refused cancel changes nothing.
+      // Checked first, changed after: a refused cancel changes nothing. A party names only its own tenders.
       const targets = body.tenderID.flatMap((id, i) => {
-        const ids = this.streams.get(id) ?? [id]
-        const tenders = ids.map((x) => this.tenders.get(x))
-        if (tenders.some((t) => t === undefined)) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id}`)
-        if (tenders.some((t) => t!.partyID !== party.partyID)) throw new MarketRefusal('forbidden', `tenderID[${i}]: tender ${id} is not ${party.partyID}'s`)
-        const open = tenders.filter((t) => t!.status === 'open') as TenderRecord[]
+        const tenders = this.tenders.resolve(party.partyID, id)
+        if (tenders === undefined) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id} (of ${party.partyID})`)
+        const open = tenders.filter((t) => t.status === 'open')
         for (const t of open) this.assertInService(t.instrument.marketContext, `tenderID[${i}]`)
         if (open.length === 0) throw new MarketRefusal('conflict', `tenderID[${i}]: tender ${id} is already ${tenders[0]!.status}`)
         return open
@@ -655,7 +697,7 @@ export class LocalMarketAgent {
       const touched = new Map<string, TenderRecord>()
       const words: string[] = []
       for (const t of targets) {
-        const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+        const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.orderID }, touched)
         const canceled = events.reduce((n, e) => n + (e.type === 'canceled' ? e.canceledQuantity : 0), 0)
         const scale = this.markets.get(t.instrument.marketContext)!.rules.quantityScale
         words.push(`${t.tenderID}: ${fromTicks(canceled, scale)} canceled, ${fromTicks(t.filledTicks, scale)} filled`)
@@ -671,7 +713,7 @@ export class LocalMarketAgent {
   requestTender (party: PartyRecord, body: Payload<'eiRequestTender'>): Answer<'eiReplyTender'> {
     actingAs(party, body.partyID, 'partyID')
     actingAs(party, body.requestorPartyID, 'requestorPartyID')
-    const tenders = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open' &&
+    const tenders = this.tenders.ofParty(party.partyID).filter((t) => t.status === 'open' &&
       (body.marketContext === undefined || body.marketContext.includes(t.instrument.marketContext)) &&
       (body.tenderID === undefined || body.tenderID.includes(t.tenderID) || (t.parentTenderID !== undefined && body.tenderID.includes(t.parentTenderID))))
     return ok('eiReplyTender', {
@@ -869,13 +911,19 @@ export class LocalMarketAgent {
     return [...this.transactions.values()].filter((t) => t.partyID === partyID)
   }
 
-  tender (tenderID: string): TenderRecord | undefined {
-    return this.tenders.get(tenderID)
+  /** A party's tender by its own tenderID. */
+  tender (partyID: string, tenderID: string): TenderRecord | undefined {
+    return this.tenders.get(partyID, tenderID)
+  }
+
+  /** The tender an engine order id belongs to (market data names orders by it). */
+  tenderOfOrder (orderID: string): TenderRecord | undefined {
+    return this.tenders.byOrderID(orderID)
   }
 
   /** A party's tenders, in the order they were created (open or not). */
   tendersOf (partyID: string): TenderRecord[] {
-    return [...this.tenders.values()].filter((t) => t.partyID === partyID)
+    return this.tenders.ofParty(partyID)
   }
 
   /** The eiCreateTransaction a party receives for one of its transactions. */

@@ -160,7 +160,9 @@ describe('a ledger that does not replay keeps only its market down', () => {
     await lma.close()
     // What a lone surrogate used to do: the book's events name a tender the tenders table does not have.
     const book = `${MARKET}|${H12}|PT1H`
-    const changed = await db!.pool.query(`UPDATE book_events SET event = replace(event::text, '"A-1"', '"A-1\\ud800"')::json WHERE book_id = $1`, [book])
+    // Book events name tenders by the engine's order id (tenderIDs are each party's own).
+    const orderID = (await db!.pool.query<{ order_id: string }>(`SELECT order_id FROM tenders WHERE party_id = 'a' AND tender_id = 'A-1'`)).rows[0]!.order_id
+    const changed = await db!.pool.query(`UPDATE book_events SET event = replace(event::text, '"' || $2 || '"', '"' || $2 || '\\ud800"')::json WHERE book_id = $1`, [book, orderID])
     expect(changed.rowCount).toBeGreaterThan(0)
 
     lma = await open()

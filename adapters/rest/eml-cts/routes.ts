@@ -18,6 +18,7 @@ import type { Payload } from '../../../schemas/registry.js'
 import type { Answer, LocalMarketAgent, TransactionDelivery } from '../../../market/lma/lma.js'
 import type { PartyRecord } from '../../../market/lma/ledger.js'
 import { MarketRefusal, RESPONSE_CODES } from '../../../market/lma/responses.js'
+import { CallbackSender } from '../callback-sender.js'
 import {
   acknowledged, EmlCancelTender, EmlCreateTender, PARTY_PREFIX, partyIDOf, PRICE_DIGITS, toCtsCancelTender, toCtsCreateTender,
   toEmlCanceledTender, toEmlCreatedTender, toEmlCreateTransactions, uidOf, type MarketOfBinding
@@ -52,12 +53,12 @@ export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma
   const market = bindingMarket(lma, config)
   const allowed = new Set(config.parties.map((p) => p.partyId))
   for (const p of config.parties) {
-    const existing = lma.party(partyIDOf(p.partyId))
-    if (existing !== undefined && existing.canceledAt === undefined) continue
+    // Registered once; a canceled one stays retired (and refused below).
+    if (lma.party(partyIDOf(p.partyId)) !== undefined) continue
     await lma.registerParty({
       requestID: `eml-cts-registration-${p.partyId}-${Date.now()}`, registreePartyID: partyIDOf(p.partyId),
       eiRegistrationInfo: { partyName: `eml-cts TEUA ${p.partyId}`, partyRole: 'teua', callbackURI: p.teuaURI, marketContext: [market.marketContext] }
-    })
+    }, { byOperator: true })
   }
 
   app.setValidatorCompiler(() => () => true)
@@ -118,18 +119,16 @@ function refuse (reply: FastifyReply, status: number, description: string, body:
 
 /**
  * Transactions to eml-cts TEUAs: each as an EiCreateTransactionPayload POSTed to
- * {teuaURI}/createTransaction, acknowledged by a 2xx EiCreatedTransactionPayload. Parties of
- * other bindings go to `other`.
+ * {teuaURI}/createTransaction, acknowledged by a 2xx EiCreatedTransactionPayload, through the
+ * same guarded sender as CTS delivery (adapters/rest/callback-sender.ts). Parties of other
+ * bindings go to `other`.
  */
-export function emlCtsDelivery (other: TransactionDelivery, timeoutMs = 5000): TransactionDelivery {
+export function emlCtsDelivery (other: TransactionDelivery, sender = new CallbackSender()): TransactionDelivery {
   return async (party, message) => {
     if (!party.partyID.startsWith(PARTY_PREFIX)) return other(party, message)
     for (const body of toEmlCreateTransactions(message)) {
-      const res = await fetch(`${party.callbackURI!.replace(/\/$/, '')}/createTransaction`, {
-        method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs)
-      })
-      if (!res.ok || !acknowledged(await res.json().catch(() => null))) return false
+      const res = await sender.postJson(`${party.callbackURI!.replace(/\/$/, '')}/createTransaction`, body)
+      if (res.status < 200 || res.status > 299 || !acknowledged(res.json ?? null)) return false
     }
     return true
   }
