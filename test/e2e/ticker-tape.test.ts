@@ -27,8 +27,6 @@ import { H12, H13, START, tender, testMarket } from '../market.js'
 
 const QUEUE = 64 * 1024
 const TENDERS = 2000
-/** Longer ids, more bytes per event: fewer tenders fill the kernel's buffers. */
-const PADDING = 'x'.repeat(40)
 
 let db: Database
 let lma: LocalMarketAgent
@@ -82,7 +80,7 @@ async function trade (url: string, prefix: string, count: number): Promise<void>
   const requests = Array.from({ length: Math.ceil(count / 10) }, (_, r) => async () => {
     const party = r % 2 === 0 ? seller! : buyer!
     const eiTender = Array.from({ length: Math.min(10, count - r * 10) }, (_, i) =>
-      tender(`${prefix}-${r}-${i}-${PADDING}`, r % 2 === 0 ? 'sell' : 'buy', '0.100', '1.0', i % 2 === 0 ? H12 : H13))
+      tender(`${prefix}-${r}-${i}`, r % 2 === 0 ? 'sell' : 'buy', '0.100', '1.0', i % 2 === 0 ? H12 : H13))
     const reply = await party.client.call('eiCreateTender', 'eiCreatedTender', { requestID: `${prefix}-${r}`, partyID: party.partyID, counterPartyID: 'lma', eiTender })
     expect(reply.status).toBe(200)
   })
