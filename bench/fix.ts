@@ -76,8 +76,12 @@ const { values } = parseArgs({
     window: { type: 'string', default: '64' },
     warmup: { type: 'string', default: '500' },
     only: { type: 'string', default: IMPLEMENTATIONS.join(',') },
+    /** Which runs: 'one' (one at a time), 'pipelined', or both (default). */
+    modes: { type: 'string', default: 'one,pipelined' },
     /** Where our session stores go (default: the OS temp folder); /dev/shm takes the disk out. */
     dir: { type: 'string', default: tmpdir() },
+    /** Write a V8 CPU profile of each acceptor process to this folder (run the benchmark itself under node --cpu-prof for the initiator). */
+    'cpu-prof': { type: 'string' },
     /** Internal: run as the acceptor process of this implementation, with this store folder. */
     acceptor: { type: 'string' },
     store: { type: 'string' }
@@ -334,7 +338,7 @@ async function ourInitiator (port: number, storeDir: string, reports: Reports): 
     role: 'initiator', host: '127.0.0.1', port, senderCompId: ACCEPTOR_IDS.target, targetCompId: ACCEPTOR_IDS.sender, heartbeatSeconds: 30, storeDir
   }, {
     onLogon: () => loggedOn(),
-    onMessage: (m) => reports.report(m.msgType, String(m.fields['ClOrdID'] ?? ''), String(m.fields['ExecType'] ?? ''))
+    onMessage: (m) => { const f = rawFields(m.text); reports.report(m.msgType, f.get(11) ?? '', f.get(150) ?? '') }
   })
   await endpoint.start()
   await withTimeout(logon, 10_000, 'logon')
@@ -462,7 +466,9 @@ const cpuMicros = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user - 
 
 async function benchmark (implementation: Implementation, opts: { orders: number, window: number, warmup: number }, root: string): Promise<Row[]> {
   const here = fileURLToPath(import.meta.url)
-  const child = fork(here, ['--acceptor', implementation, '--store', mkdtempSync(join(root, `${implementation}-acceptor-`))], { execArgv: ['--import', 'tsx'] })
+  const child = fork(here, ['--acceptor', implementation, '--store', mkdtempSync(join(root, `${implementation}-acceptor-`))], {
+    execArgv: ['--import', 'tsx', ...(values['cpu-prof'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [])]
+  })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   try {
     const ready = new Promise<number>((resolve) => child.on('message', (m: FromAcceptor) => { if (m.type === 'ready') resolve(m.port) }))
@@ -474,7 +480,8 @@ async function benchmark (implementation: Implementation, opts: { orders: number
     try {
       process.stderr.write(`${LABEL[implementation]}: warm-up ${opts.warmup} orders ...\n`)
       await run(initiator, reports, opts.warmup, opts.window)
-      for (const [mode, window] of [['one at a time', 1], [`pipelined, window ${opts.window}`, opts.window]] as const) {
+      const modes = ([['one', 'one at a time', 1], ['pipelined', `pipelined, window ${opts.window}`, opts.window]] as const).filter(([key]) => values.modes!.split(',').includes(key))
+      for (const [, mode, window] of modes) {
         process.stderr.write(`${LABEL[implementation]}: ${mode}, ${opts.orders} orders ...\n`)
         const cpuBefore = { initiator: process.cpuUsage(), acceptor: await acceptorCpu(child) }
         const r = await run(initiator, reports, opts.orders, window)

@@ -3,7 +3,8 @@
  *   te-gateway demo     a demo microgrid trading over HTTP, then staying up (npm start)
  *   te-gateway lma      the Local Market Agent (with its engine) alone
  *   te-gateway ledger   check the LMA's ledger replays; show or quarantine a book that does not
- * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL.
+ * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL, and each
+ * limit of `lma` (limits-options.ts).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -16,9 +17,12 @@ import { securityOptions, securitySettings } from './lma-security.js'
 import { enrolmentSecret } from '../../market/lma/enrolment.js'
 import Fastify from 'fastify'
 import { lmeRoutes } from '../rest/lme.js'
+import { DEFAULT_LIMITS, serverOptions } from '../rest/limits.js'
+import { limitsFromOptions, withLimitOptions } from './limits-options.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
 import { every } from './every.js'
+import { intervalCount, minutes, port, seconds } from './arguments.js'
 import { FixEmaConfig, LiquiditySpec, readFixEmaFile, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
 import { fixSessionCommand } from '../fix/session/cli.js'
 import { ledgerCommand } from './ledger.js'
@@ -38,24 +42,6 @@ import { negativeDocuments, positiveDocuments } from '../../conformance/examples
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const env = process.env
-
-function port (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is 0..65535')
-  return n
-}
-
-function positive (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 48) throw new InvalidArgumentError('a whole number from 1 to 48')
-  return n
-}
-
-function minutes (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 1440) throw new InvalidArgumentError('whole minutes from 1 to 1440')
-  return n
-}
 
 /** A commander argument checked by a zod schema; its message is the error. */
 function zodArgument<T> (schema: z.ZodType<T>, value: string): T {
@@ -79,7 +65,7 @@ program.command('demo', { isDefault: true })
   .description('run a demo microgrid (loads, PV, a battery) trading over HTTP for a few intervals, then stay up with the API docs at /docs')
   .option('-p, --port <port>', 'LMA port; the TEUAs listen on the next one', port, Number(env.PORT ?? 3000))
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
-  .option('-n, --intervals <count>', 'delivery intervals to trade', positive, 4)
+  .option('-n, --intervals <count>', 'delivery intervals to trade', intervalCount, 4)
   .option('-c, --config <file>', 'supervisory controllers (JSON)', `${root}market/sc/demo-microgrid.json`)
   .option('--data-dir <dir>', 'embedded PostgreSQL directory, when DATABASE_URL is unset (the demo starts it afresh)', env.DATA_DIR ?? './data/demo')
   .option('--fix-venue', 'attach an external FIX venue (our simulator) and an EMA trading the microgrid\'s shortfall and surplus there')
@@ -90,8 +76,9 @@ program.command('demo', { isDefault: true })
     onSignals(demo.close)
   })
 
-securityOptions(program.command('lma')
-  .description('run the Local Market Agent (with its matching engine) and its REST API'))
+withLimitOptions(securityOptions(program.command('lma')
+  .description('run the Local Market Agent (with its matching engine) and its REST API')))
+  .option('--trust-proxy <addresses>', 'take the client address from X-Forwarded-For when the request comes from these proxies (comma-separated addresses or CIDRs): per-address limits then see clients, not the proxy', env.TRUST_PROXY)
   .option('-p, --port <port>', 'port', port, Number(env.PORT ?? 3000))
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('-m, --markets <file>', 'JSON array of market rules (tex:marketRules fields, + optional selfTrade); default: the demo market')
@@ -102,7 +89,7 @@ securityOptions(program.command('lma')
   .option('--lme-url <url>', 'run the (single) market\'s matching engine in an LME service (te-gateway lme) instead of in this process; several markets: lmeUrl per market in --markets', env.LME_URL)
   .option('--fix-reporting <session...>', 'FIX reporting sessions (acceptors, SenderCompID TE-GATEWAY): COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 HOUSE1@9881:party=house-1:drop', (v: string, all: ReportingSession[] = []) => [...all, zodArgument(ReportingSpec, v)])
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string } & Parameters<typeof securitySettings>[0]) => {
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string, trustProxy?: string } & Parameters<typeof securitySettings>[0] & Record<string, unknown>) => {
     const security = securitySettings(o)
     let markets = readMarketsFile(o.markets)
     if (o.lmeUrl !== undefined) {
@@ -110,7 +97,7 @@ securityOptions(program.command('lma')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
     const emlCts = o.emlCts === undefined ? undefined : EmlCtsConfig.parse(JSON.parse(readFileSync(o.emlCts, 'utf8')))
-    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, security, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }) })
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, security, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }), limits: limitsFromOptions(o), ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
   })
@@ -131,8 +118,8 @@ program.command('teua')
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('-c, --config <file>', 'supervisory controllers (JSON)', `${root}market/sc/demo-microgrid.json`)
   .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
-  .option('--every <seconds>', 'seconds between planning passes', positive, 10)
-  .option('--horizon <intervals>', 'how many coming intervals to plan', positive, 3)
+  .option('--every <seconds>', 'seconds between planning passes', seconds, 10)
+  .option('--horizon <intervals>', 'how many coming intervals to plan', intervalCount, 3)
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
   .action(async (o: { lma: string, port: number, host: string, config: string, market?: string, every: number, horizon: number, logLevel: string }) => {
     const market = await marketRulesAt(o.lma, o.market)
@@ -154,7 +141,7 @@ program.command('ema-openadr')
   .option('--markdown <decimal>', 'taken off the utility price for what it buys (exports)', '0')
   .option('--import-limit <quantity>', 'what the connection imports per market interval', '0')
   .option('--export-limit <quantity>', 'what the connection exports per market interval', '0')
-  .option('--every <seconds>', 'seconds between polls', positive, 10)
+  .option('--every <seconds>', 'seconds between polls', seconds, 10)
   .option('--reported <file>', 'report cleared trades to the VTN (oadrUpdateReport), remembering what was reported in this file', env.EMA_REPORTED_FILE)
   .option('--cert <pem>', 'mutual TLS: our client certificate (with --key and --ca)')
   .option('--key <pem>', 'mutual TLS: its private key')
@@ -196,11 +183,11 @@ program.command('fix-venue')
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('--sender-comp-id <id>', 'our SenderCompID', 'VENUE')
   .option('--target-comp-id <id>', 'the EMA\'s CompID', 'TE-EMA')
-  .option('--heartbeat <seconds>', 'HeartBtInt', positive, 30)
+  .option('--heartbeat <seconds>', 'HeartBtInt', seconds, 30)
   .option('--price-scale <n>', 'decimal places of venue prices', Number, 0)
   .option('--quantity-scale <n>', 'decimal places of venue quantities', Number, 4)
   .option('--duration <iso>', 'the venue\'s delivery intervals', 'PT1H')
-  .option('--horizon <n>', 'coming intervals kept liquid', positive, 24)
+  .option('--horizon <n>', 'coming intervals kept liquid', intervalCount, 24)
   .option('--liquidity <order...>', 'house orders per interval, side:price:quantity in venue units', (v: string, all: string[] = []) => [...all, v], ['sell:150:0.0200', 'buy:60:0.0200'])
   .option('--store-dir <dir>', 'FIX session store', './data/fix-venue')
   .option('--log-level <level>', 'session log level', env.LOG_LEVEL ?? 'info')
@@ -221,7 +208,7 @@ program.command('ema-fix')
   .option('--venue <host:port>', 'the venue\'s FIX acceptor', '127.0.0.1:9878')
   .option('--sender-comp-id <id>', 'our SenderCompID', 'TE-EMA')
   .option('--target-comp-id <id>', 'the venue\'s CompID', 'VENUE')
-  .option('--heartbeat <seconds>', 'HeartBtInt', positive, 30)
+  .option('--heartbeat <seconds>', 'HeartBtInt', seconds, 30)
   .option('--party-id <id>', 'the EMA\'s party at the LMA', 'ema-fix')
   .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
   .option('--markup <decimal>', 'margin per unit on what it trades back locally', '0.005')
@@ -231,8 +218,8 @@ program.command('ema-fix')
   .option('--price-scale <n>', 'decimal places of venue prices', Number, 0)
   .option('--quantity-shift <n>', 'venue quantity = local quantity x 10^n (-3: kWh locally, MWh at the venue)', Number, -3)
   .option('--quantity-scale <n>', 'decimal places of venue quantities', Number, 4)
-  .option('--every <seconds>', 'seconds between rounds', positive, 10)
-  .option('--horizon <intervals>', 'how many coming intervals to trade', positive, 3)
+  .option('--every <seconds>', 'seconds between rounds', seconds, 10)
+  .option('--horizon <intervals>', 'how many coming intervals to trade', intervalCount, 3)
   .option('--store-dir <dir>', 'FIX session store', './data/ema-fix')
   .addOption(new Option('--session-store <kind>', 'where FIX sessions keep their sequence numbers and sent messages').choices(['file', 'postgres']).default('file'))
   .option('--data-dir <dir>', 'embedded PostgreSQL for the FIX message ledger, when DATABASE_URL is unset', './data/ema-fix/ledger')
@@ -273,8 +260,8 @@ program.command('lme')
   .action(async (o: { port: number, host: string, mechanism: string, selfTrade: string, logLevel: string }) => {
     const kind = z.enum(['continuous', 'callAuction']).parse(o.mechanism)
     const selfTrade = z.enum(['cancelResting', 'cancelIncoming', 'allow']).parse(o.selfTrade)
-    const app = Fastify({ logger: { level: o.logLevel } })
-    await app.register(lmeRoutes, { create: () => createMechanism({ kind, selfTrade }) })
+    const app = Fastify({ logger: { level: o.logLevel }, ...serverOptions(DEFAULT_LIMITS) })
+    await app.register(lmeRoutes, { create: () => createMechanism({ kind, selfTrade }), limits: DEFAULT_LIMITS })
     app.get('/health', async () => ({ status: 'ok' }))
     await app.listen({ port: o.port, host: o.host })
     onSignals(() => app.close())

@@ -59,6 +59,11 @@ export class PartyRegistry {
     return party
   }
 
+  /** How many parties are registered and not canceled. */
+  get activeCount (): number {
+    return this.byTokenHash.size
+  }
+
   all (): PartyRecord[] {
     return [...this.byID.values()]
   }

@@ -34,7 +34,8 @@ function newStore (): { schema: string, dataDir: string } {
 // Intervals far ahead, so that gate closure never interferes.
 const H = (k: number) => new Date(Date.UTC(2030, 0, 1, 12 + k)).toISOString()
 const markets = join(dir, 'markets.json')
-writeFileSync(markets, JSON.stringify([testMarket()]))
+// ... beyond the default delivery horizon (7 days): this market's own is ten years.
+writeFileSync(markets, JSON.stringify([testMarket({ deliveryHorizon: 'P3650D' })]))
 
 function freePort (): Promise<number> {
   return new Promise((resolve) => {

@@ -399,6 +399,15 @@ async function dictionariesFromSourcePackage (
   version: string,
   specDir: string
 ): Promise<true | string> {
+  const spec = version ? `${name}=${version}` : name
+  return fromSourcePackage(cacheDir, spec, specDir, ['--strip-components=2', '--wildcards', '*/spec/FIX4*.xml'])
+}
+
+/**
+ * Downloads Debian's source package `spec` (name or name=version) against a private apt state
+ * and extracts `tarArgs` members of its upstream tarball into `destDir`; true, or why not.
+ */
+async function fromSourcePackage (cacheDir: string, spec: string, destDir: string, tarArgs: readonly string[]): Promise<true | string> {
   const aptDir = path.join(cacheDir, 'apt-src')
   const parts = path.join(aptDir, 'sources.list.d')
   await fs.mkdir(path.join(aptDir, 'lists', 'partial'), { recursive: true })
@@ -420,21 +429,64 @@ async function dictionariesFromSourcePackage (
   const dl = path.join(aptDir, 'dl')
   await fs.rm(dl, { recursive: true, force: true })
   await fs.mkdir(dl, { recursive: true })
-  const spec = version ? `${name}=${version}` : name
   const r = await run('apt-get', [...aptOpts, 'source', '--download-only', spec], { cwd: dl })
   if (r.code !== 0) return `apt-get source --download-only ${spec}: ${tail(r.stderr || r.error || '', 3)}`
   const tarball = (await fs.readdir(dl)).find((n) => /\.orig\.tar\.\w+$/.test(n))
   if (!tarball) return `apt-get source ${spec} gave no .orig.tar`
-  const tmp = `${specDir}.tmp-${process.pid}`
+  const tmp = `${destDir}.tmp-${process.pid}`
   await fs.rm(tmp, { recursive: true, force: true })
   await fs.mkdir(tmp, { recursive: true })
-  const t = await run('tar', ['-xf', path.join(dl, tarball), '-C', tmp, '--strip-components=2', '--wildcards', '*/spec/FIX4*.xml'])
-  if (t.code !== 0) return `tar could not extract spec/FIX4*.xml from ${tarball}: ${tail(t.stderr, 3)}`
-  await fs.rm(specDir, { recursive: true, force: true })
-  await fs.rename(tmp, specDir)
-  // The 20 MB source index is only needed this once: the spec dir is the cache.
+  const t = await run('tar', ['-xf', path.join(dl, tarball), '-C', tmp, ...tarArgs])
+  if (t.code !== 0) return `tar could not extract ${tarArgs.join(' ')} from ${tarball}: ${tail(t.stderr, 3)}`
+  await fs.writeFile(path.join(tmp, 'SOURCE'), tarball)
+  await fs.rm(destDir, { recursive: true, force: true })
+  await fs.rename(tmp, destDir)
+  // The 20 MB source index is only needed this once: the extracted dir is the cache.
   await fs.rm(aptDir, { recursive: true, force: true })
   return true
+}
+
+/** QuickFIX's server acceptance scripts and its own dictionaries, from Debian's source package. */
+export interface AcceptanceSources {
+  /** test/definitions of the upstream tarball: fields.fmt, server/fix42, server/fix44, server/fix50sp2, ... */
+  definitions: string
+  /** spec/ of the upstream tarball: FIX42.xml, FIX44.xml, FIXT11.xml, FIX50SP2.xml. */
+  spec: string
+  /** The upstream tarball's name, e.g. quickfix_1.15.1+dfsg.orig.tar.gz. */
+  tarball: string
+}
+
+let acceptancePromise: Promise<AcceptanceSources | { skip: string }> | undefined
+
+/**
+ * Debian's source package `quickfix` (1.15.1 in bookworm), its test/definitions and spec/
+ * extracted once per machine into the cache; a skip only when apt cannot fetch it.
+ */
+export function ensureAcceptanceSources (): Promise<AcceptanceSources | { skip: string }> {
+  acceptancePromise ??= (async () => {
+    if (process.platform !== 'linux') return { skip: `Debian's quickfix source package needs Linux (this is ${process.platform})` }
+    for (const tool of ['apt-get', 'tar']) {
+      if (!onPath(tool)) return { skip: `Debian's quickfix source package cannot be had: '${tool}' is not on PATH` }
+    }
+    const cacheDir = quickfixCacheDir()
+    await fs.mkdir(cacheDir, { recursive: true })
+    const dest = path.join(cacheDir, 'quickfix-source-acceptance')
+    const have = async (): Promise<AcceptanceSources | undefined> => {
+      const definitions = path.join(dest, 'test', 'definitions')
+      if (!existsSync(path.join(definitions, 'fields.fmt')) || !existsSync(path.join(definitions, 'server', 'fix44'))) return undefined
+      return { definitions, spec: path.join(dest, 'spec'), tarball: (await fs.readFile(path.join(dest, 'SOURCE'), 'utf8')).trim() }
+    }
+    const cached = await have()
+    if (cached) return cached
+    return withLock(cacheDir, async () => {
+      const again = await have()
+      if (again) return again
+      const done = await fromSourcePackage(cacheDir, 'quickfix', dest, ['--strip-components=1', '--wildcards', '*/test/definitions/*', '*/spec/*.xml'])
+      if (done !== true) return { skip: `Debian's quickfix source package cannot be had: ${done}` }
+      return (await have()) ?? { skip: `the quickfix source package has no test/definitions/server/fix44` }
+    })
+  })()
+  return acceptancePromise
 }
 
 async function derivedDebSrc (): Promise<{ list: string; sources: string }> {

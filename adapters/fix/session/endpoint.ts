@@ -13,11 +13,13 @@ import type { FixDefinitions, ILooseObject, ISessionDescription, MsgTransport, S
 import { JspurefixLogBridge, silentLog, type SessionLog } from './log.js'
 import { ReadOnlyJspurefixStore } from './jspurefix-store-view.js'
 import { GatewaySession, type ReceivedMessage } from './session.js'
+import type { FieldPair } from './received.js'
 import { FileSessionStore, sessionDirectory, type SequenceNumbers, type SessionStore } from './store.js'
 import type { SessionTlsConfig } from './tls.js'
 import { GatewayTcpAcceptor, GatewayTcpInitiator } from './transport.js'
 
 export type { ReceivedMessage } from './session.js'
+export type { FieldPair } from './received.js'
 
 /** What a FIX application of ours implements. */
 export interface FixApplication {
@@ -30,6 +32,10 @@ export interface FixApplication {
 export interface FixSessionHandle {
   /** Sends an application message (`body` by dictionary field names); resolves with its MsgSeqNum. */
   send (msgType: string, body: ILooseObject): Promise<number>
+  /** Sends an application message whose body is these fields, exactly as given and in this order. */
+  sendFields (msgType: string, fields: readonly FieldPair[]): Promise<number>
+  /** Sends back a received message's body exactly as received (same type, fields and values). */
+  echo (message: ReceivedMessage): Promise<number>
   logout (text?: string): void
 }
 
@@ -129,9 +135,11 @@ export class FixSessionEndpoint implements FixSessionHandle {
     await this.store.open()
     const jsfixConfig = await this.makeJsfixConfig()
     const onGarbled = (reason: string, bytes: string): void => this.log.warn('garbled message ignored', { reason, bytes: bytes.replace(/\x01/g, '|') })
+    // Errors are also reported to the session while it runs; after it has stopped, only here.
+    const onLateError = (e: Error): void => this.log.debug('transport error', { error: e.message })
     const { host, port, tls } = this.config
     if (this.config.role === 'acceptor') {
-      const acceptor = new GatewayTcpAcceptor(jsfixConfig, { host, port, tls, onGarbled })
+      const acceptor = new GatewayTcpAcceptor(jsfixConfig, { host, port, tls, onGarbled, onLateError })
       acceptor.on('transport', (t: MsgTransport) => this.onAcceptedTransport(t))
       acceptor.on('client-error', (e: Error) => this.log.warn('TLS client refused', { error: e.message }))
       acceptor.on('error', (e: Error) => this.log.error('acceptor error', { error: e.message }))
@@ -141,7 +149,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
       this.log.info('listening', { host: address.address, port: address.port })
       return { port: address.port }
     }
-    this.initiator = new GatewayTcpInitiator(jsfixConfig, { host, port, tls, onGarbled })
+    this.initiator = new GatewayTcpInitiator(jsfixConfig, { host, port, tls, onGarbled, onLateError })
     if (this.config.reconnectSeconds === undefined) {
       await this.connect(this.initiator)
     } else {
@@ -183,6 +191,16 @@ export class FixSessionEndpoint implements FixSessionHandle {
   send (msgType: string, body: ILooseObject): Promise<number> {
     if (!this.session) return Promise.reject(new Error(`cannot send ${msgType}: no session`))
     return this.session.sendMessage(msgType, body)
+  }
+
+  sendFields (msgType: string, fields: readonly FieldPair[]): Promise<number> {
+    if (!this.session) return Promise.reject(new Error(`cannot send ${msgType}: no session`))
+    return this.session.sendFields(msgType, fields)
+  }
+
+  echo (message: ReceivedMessage): Promise<number> {
+    if (!this.session) return Promise.reject(new Error(`cannot send ${message.msgType}: no session`))
+    return this.session.sendFields(message.msgType, this.session.bodyOf(message))
   }
 
   logout (text = 'logout'): void {

@@ -37,6 +37,16 @@ describe('FrameGuard', () => {
     expect(run([long, b])).toEqual({ frames: [b], garbled: ['bad BodyLength'] })
   })
 
+  it('finds the next frame when a truncated one ends inside its BodyLength', () => {
+    const truncated = a.slice(0, a.indexOf('\x019=') + 4) // "8=FIX.4.4|9=6", no SOH
+    expect(run([truncated, b])).toEqual({ frames: [b], garbled: ['bad BodyLength'] })
+  })
+
+  it('finds the next frame when a truncated one ends inside its BeginString', () => {
+    expect(run(['8=FIX', b])).toEqual({ frames: [b], garbled: ['not a FIX frame'] })
+    expect(run(['8=FIX.4', b])).toEqual({ frames: [b], garbled: ['not a FIX frame'] })
+  })
+
   it('drops noise between frames', () => {
     expect(run(['hello\x01', a, 'garbage 8=', b])).toEqual({ frames: [a, b], garbled: ['not a FIX frame', 'not a FIX frame'] })
   })

@@ -15,12 +15,14 @@ const TRAILER_BYTES = 7
 /** A message whose BodyLength claims more than this is treated as garbled, not waited for. */
 export const MAX_BODY_LENGTH = 1024 * 1024
 const MAX_NOISE_BYTES = 4096
+/** BeginString(8): FIX.4.x, FIXT.1.1 and the like. */
+const BEGIN_STRING = /^8=FIXT?\.\d\.\d$/
 
 export type GarbledReason = 'not a FIX frame' | 'bad BodyLength' | 'bad CheckSum'
 
 export function checksumOf (bytes: Buffer): number {
   let sum = 0
-  for (const b of bytes) sum += b
+  for (let i = 0; i < bytes.length; i++) sum += bytes[i]!
   return sum % 256
 }
 
@@ -60,33 +62,41 @@ export class FrameGuard extends Transform {
     const p = this.pending
     const endOfBegin = p.indexOf(SOH)
     if (endOfBegin < 0) return p.length > 32 ? this.skip('not a FIX frame') : 'need more'
+    // "8=FIX" left over from a truncated frame, running into the next one: not this frame's start.
+    if (!BEGIN_STRING.test(p.toString('latin1', 0, endOfBegin))) return this.skip('not a FIX frame')
     if (p.length < endOfBegin + 3) return 'need more'
     if (p[endOfBegin + 1] !== 0x39 || p[endOfBegin + 2] !== 0x3d) return this.skip('not a FIX frame') // "9="
     const endOfLength = p.indexOf(SOH, endOfBegin + 3)
     if (endOfLength < 0) return p.length - endOfBegin > 12 ? this.skip('bad BodyLength') : 'need more'
-    const lengthText = p.toString('latin1', endOfBegin + 3, endOfLength)
-    if (!/^\d{1,7}$/.test(lengthText) || Number(lengthText) > MAX_BODY_LENGTH) return this.skip('bad BodyLength')
-    const trailerAt = endOfLength + 1 + Number(lengthText)
+    const bodyLength = digitsAt(p, endOfBegin + 3, endOfLength)
+    if (bodyLength < 0 || endOfLength - endOfBegin - 3 > 7 || bodyLength > MAX_BODY_LENGTH) return this.skip('bad BodyLength')
+    const trailerAt = endOfLength + 1 + bodyLength
     if (p.length < trailerAt + TRAILER_BYTES) {
       // A BodyLength that is too long would have us wait forever; if another frame has begun
       // in the meantime, this one is garbled.
       return this.nextBeginString(endOfLength) >= 0 ? this.skip('bad BodyLength') : 'need more'
     }
-    const trailer = p.toString('latin1', trailerAt, trailerAt + TRAILER_BYTES)
-    if (p[trailerAt - 1] !== SOH || !/^10=\d{3}\x01$/.test(trailer)) return this.skip('bad BodyLength')
+    // "10=nnn<SOH>"
+    const checksum = digitsAt(p, trailerAt + 3, trailerAt + 6)
+    if (p[trailerAt - 1] !== SOH || p[trailerAt] !== 0x31 || p[trailerAt + 1] !== 0x30 || p[trailerAt + 2] !== 0x3d || checksum < 0 || p[trailerAt + 6] !== SOH) return this.skip('bad BodyLength')
     const frame = p.subarray(0, trailerAt + TRAILER_BYTES)
     this.pending = p.subarray(frame.length)
-    if (checksumOf(p.subarray(0, trailerAt)) !== Number(trailer.slice(3, 6))) {
+    if (checksumOf(p.subarray(0, trailerAt)) !== checksum) {
       this.onGarbled('bad CheckSum', frame.toString('latin1'))
       return 'dropped'
     }
-    this.push(Buffer.from(frame))
+    // A view, not a copy: socket chunks are never reused, and the parser copies what it reads.
+    this.push(frame)
     return 'framed'
   }
 
-  /** Drops the frame at the start of `pending` up to the next BeginString. */
+  /**
+   * Drops the frame at the start of `pending` up to the next "8=FIX". A garbled frame can end
+   * anywhere, even without its SOH (a truncated "9=12" running into the next frame's "8=FIX"), so
+   * here any "8=FIX" counts, not only one at the start of a field.
+   */
   private skip (reason: GarbledReason): 'dropped' {
-    const next = this.nextBeginString(1)
+    const next = this.pending.indexOf('8=FIX', 1, 'latin1')
     const end = next < 0 ? this.pending.length : next
     this.onGarbled(reason, this.pending.toString('latin1', 0, end))
     this.pending = this.pending.subarray(end)
@@ -106,4 +116,16 @@ export class FrameGuard extends Transform {
     while (i > 0 && this.pending[i - 1] !== SOH) i = this.pending.indexOf('8=FIX', i + 1, 'latin1')
     return i
   }
+}
+
+/** The decimal number written in bytes[from, to), or -1 if that is not one or more digits. */
+function digitsAt (bytes: Buffer, from: number, to: number): number {
+  if (to <= from) return -1
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = bytes[i]! - 0x30
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
 }

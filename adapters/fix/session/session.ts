@@ -20,10 +20,13 @@
  * The sequence numbers live in `SessionStore`, written only here (see ReadOnlyJspurefixStore).
  */
 import 'reflect-metadata'
-import { AsciiSession, ElasticBuffer, SessionState } from 'jspurefix'
-import { AsciiEncoder } from 'jspurefix/dist/buffer/ascii/index.js'
+import type { Writable } from 'node:stream'
+import { AsciiSession, SessionState } from 'jspurefix'
 import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
 import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
+import { EncodeGuard } from './encode-guard.js'
+import { lazyReceivedMessage, type FieldPair } from './received.js'
+import { allowRawBodies, rawBody } from './raw-body.js'
 import { ReplayPlanner } from './replay.js'
 import type { SessionStore } from './store.js'
 import { compIdProblem, DEFAULT_SENDING_TIME_TOLERANCE_MS, possDupProblem, sendingTimeProblem, type HeaderProblem } from './validation.js'
@@ -35,8 +38,10 @@ export interface ReceivedMessage {
   possDup: boolean
   /** Typed fields by dictionary name (jspurefix's `toObject`), StandardHeader included. */
   fields: ILooseObject
-  /** The message as received, '|' for SOH. */
+  /** The message as received, '|' for SOH (for logs: a '|' inside a value makes it ambiguous). */
   text: string
+  /** Every field in wire order, header and trailer included, values exactly as received. */
+  readonly fieldList: readonly FieldPair[]
 }
 
 /** What the session tells the code that runs it. */
@@ -101,32 +106,52 @@ export class GatewaySession extends AsciiSession {
   /** Sends an application message; the session numbers and stores it. */
   sendMessage (msgType: string, body: ILooseObject): Promise<number> {
     if (!this.isLoggedOn) return Promise.reject(new Error(`cannot send ${msgType}: session not logged on`))
-    // jspurefix's transmitter fails its whole stream on a message it cannot encode, which ends the
-    // session; a body is tried on an encoder of its own first, so a bad one is only refused.
-    const problem = this.unencodable(msgType, body)
-    if (problem !== undefined) return Promise.reject(new Error(`cannot send ${msgType}: ${problem}`))
+    // A body the dictionary cannot encode is refused here, without a sequence number (EncodeGuard).
+    if (this.config.definitions.message.get(msgType) === undefined) return Promise.reject(new Error(`cannot send ${msgType}: the dictionary has no message type ${msgType}`))
     return new Promise((resolve, reject) => {
       this.send(msgType, body, (error, result) => {
-        if (error) reject(error)
+        if (error) reject(new Error(`cannot send ${msgType}: ${(this.encodeGuard?.takeRefusal() ?? error).message}`))
         else resolve(Number(result.header?.['MsgSeqNum']))
       })
     })
   }
 
-  private probe: AsciiEncoder | undefined
+  private encodeGuard: EncodeGuard | undefined
 
-  /** Why the dictionary cannot encode this body, or undefined when it can. */
-  private unencodable (msgType: string, body: ILooseObject): string | undefined {
-    const definition = this.config.definitions.message.get(msgType)
-    if (definition === undefined) return `the dictionary has no message type ${msgType}`
-    this.probe ??= new AsciiEncoder(new ElasticBuffer(), this.config.definitions)
-    try {
-      this.probe.buffer.reset()
-      this.probe.encode(body, definition.name)
-      return undefined
-    } catch (error) {
-      return (error as Error).message
+  /**
+   * Sends an application message whose body is `fields`, written exactly as given and in this
+   * order (no dictionary encoding); the session adds header and trailer, numbers and stores it.
+   */
+  sendFields (msgType: string, fields: readonly FieldPair[]): Promise<number> {
+    if (!this.isLoggedOn) return Promise.reject(new Error(`cannot send ${msgType}: session not logged on`))
+    if (this.config.definitions.message.get(msgType) === undefined) return Promise.reject(new Error(`cannot send ${msgType}: the dictionary has no message type ${msgType}`))
+    return new Promise((resolve, reject) => {
+      this.send(msgType, rawBody(fields), (error, result) => {
+        if (error) reject(new Error(`cannot send ${msgType}: ${error.message}`))
+        else resolve(Number(result.header?.['MsgSeqNum']))
+      })
+    })
+  }
+
+  /** The body of a received message: its fields that are neither header nor trailer, in order. */
+  bodyOf (message: ReceivedMessage): FieldPair[] {
+    const outside = this.headerAndTrailerTags()
+    return message.fieldList.filter(([tag]) => !outside.has(tag))
+  }
+
+  private outsideBody: Set<number> | undefined
+
+  private headerAndTrailerTags (): Set<number> {
+    if (this.outsideBody === undefined) {
+      const tags = new Set<number>()
+      for (const name of ['StandardHeader', 'StandardTrailer']) {
+        const component = this.config.definitions.component.get(name)
+        if (component !== undefined) for (const tag of Object.keys(component.containedTag)) tags.add(Number(tag))
+      }
+      for (const tag of [8, 9, 10, 93, 89]) tags.add(tag)
+      this.outsideBody = tags
     }
+    return this.outsideBody
   }
 
   /** Starts a Logout; the session stops when the counterparty confirms or after a timeout. */
@@ -481,6 +506,7 @@ export class GatewaySession extends AsciiSession {
       const { TestReqID: _unsolicited, ...heartbeat } = obj
       obj = heartbeat
     }
+    this.holdWritesUntilTurnEnds()
     super.send(msgType, obj, (error, result) => {
       const header = result.header
       if (!error && header && header['PossDupFlag'] !== true && result.encoded) {
@@ -493,7 +519,37 @@ export class GatewaySession extends AsciiSession {
     })
   }
 
+  /**
+   * What is sent in one turn of the event loop goes to the socket in one write, after the store
+   * has written what the turn received and sent: the socket is corked on the first send of the
+   * turn and uncorked at its end, once the store has flushed.
+   */
+  private holdWritesUntilTurnEnds (): void {
+    if (this.heldWritable !== null) return
+    const writable = this.transport?.duplex.writable
+    if (!writable || writable.destroyed) return
+    writable.cork()
+    this.heldWritable = writable
+    process.nextTick(() => {
+      this.heldWritable = null
+      try {
+        this.gatewayStore.flushPending?.()
+      } catch (e) {
+        this.sessionLogger.error(asError(e))
+      } finally {
+        writable.uncork()
+      }
+    })
+  }
+
+  private heldWritable: Writable | null = null
+
   private queueStore (write: (store: SessionStore) => Promise<void>): void {
+    if (this.gatewayStore.synchronous === true) {
+      // Done (or buffered) when it returns: nothing to wait for, the call order is the order.
+      startNow(() => write(this.gatewayStore)).catch((e: unknown) => this.sessionLogger.error(asError(e)))
+      return
+    }
     const start = (): Promise<void> => write(this.gatewayStore)
     // With nothing pending the write starts now: a synchronous store (the file store) has then
     // recorded a sent message before control returns to the event loop.
@@ -529,14 +585,12 @@ export class GatewaySession extends AsciiSession {
   // ---- AsciiSession's abstract hooks ----
 
   protected onApplicationMsg (msgType: string, view: MsgView): void {
-    const fields = (view.toObject() ?? {}) as ILooseObject
-    this.events.onMessage({
-      msgType,
-      seqNum: Number(view.getTyped(Tag.MsgSeqNum)),
-      possDup: view.getTyped(Tag.PossDupFlag) === true,
-      fields,
-      text: this.lastDecoded
-    })
+    const received = lazyReceivedMessage(msgType, Number(view.getTyped(Tag.MsgSeqNum)), view.getTyped(Tag.PossDupFlag) === true, view, this.lastDecoded)
+    try {
+      this.events.onMessage(received.message)
+    } finally {
+      received.detach()
+    }
   }
 
   /** jspurefix starts its heartbeat timer only after logon: until then, this one bounds the wait. */
@@ -545,6 +599,8 @@ export class GatewaySession extends AsciiSession {
       if (!this.loggedOn) this.disconnectNow(`no Logon within ${this.logonTimeoutMs / 1000} s`)
     }, this.logonTimeoutMs)
     this.logonTimer.unref()
+    this.encodeGuard = EncodeGuard.on(transport.transmitter)
+    allowRawBodies(transport.transmitter)
     return super.run(transport)
   }
 

@@ -76,6 +76,11 @@ export class RawPeer {
     })
   }
 
+  /** A peer on a socket accepted elsewhere (a raw acceptor serving many connections). */
+  static wrap (socket: Socket, ids: PeerIds): RawPeer {
+    return new RawPeer(socket, ids)
+  }
+
   /** Listens on 127.0.0.1 (any free port) for one connection, as a raw acceptor. */
   static async listen (ids: PeerIds): Promise<{ port: number, accepted: Promise<RawPeer>, close: () => void }> {
     const server = createServer()
@@ -148,6 +153,8 @@ export class RawPeer {
       this.closeWaiters.push(() => { clearTimeout(timer); resolve() })
     })
   }
+
+  get isClosed (): boolean { return this.closedFlag }
 
   /** Frames received so far and not yet taken. */
   drain (): Frame[] { return this.frames.splice(0) }

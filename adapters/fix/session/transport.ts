@@ -18,6 +18,19 @@ import { clientTlsOptions, serverTlsOptions, type SessionTlsConfig } from './tls
 
 export type OnGarbled = (reason: GarbledReason, bytes: string) => void
 
+/**
+ * A transport whose parser and transmitter always have an 'error' listener. The session listens
+ * only while it runs and unsubscribes when it stops, but the socket can still fail afterwards (a
+ * peer that resets the connection right after our Logout): an 'error' event with no listener
+ * would be thrown by Node and end the process. Such a late error is only reported to `onLateError`.
+ */
+export function guardedTransport (id: number, config: IJsFixConfig, duplex: GuardedDuplex, onLateError: (e: Error) => void): MsgTransport {
+  const transport = new MsgTransport(id, makeSessionScope(config), duplex)
+  transport.receiver.on('error', onLateError)
+  transport.transmitter.on('error', onLateError)
+  return transport
+}
+
 /** A socket whose incoming bytes reach the parser only as whole, intact FIX frames. */
 export class GuardedDuplex extends FixDuplex {
   constructor (readonly socket: Socket, onGarbled: OnGarbled) {
@@ -35,6 +48,8 @@ export class GuardedDuplex extends FixDuplex {
   }
 
   override destroy (): void {
+    // Writes held for the end of the turn (GatewaySession) go out first.
+    if (this.socket.writableCorked > 0 && !this.socket.destroyed) this.socket.uncork()
     if (!this.socket.destroyed) this.socket.destroy()
   }
 }
@@ -44,6 +59,8 @@ export interface ListenOptions {
   port: number
   tls?: SessionTlsConfig
   onGarbled: OnGarbled
+  /** A transport error with no session listening any more (see guardedTransport). */
+  onLateError: (e: Error) => void
 }
 
 /** Listens on `host:port` (port 0: any free port) and emits 'transport' for each connection. */
@@ -85,7 +102,7 @@ export class GatewayTcpAcceptor extends FixAcceptor {
     socket.on('close', () => this.sockets.delete(socket))
     const id = ++this.nextId
     // Each connection gets its own DI scope: parse and transmit buffers are per connection.
-    const transport = new MsgTransport(id, makeSessionScope(this.config), new GuardedDuplex(socket, this.options.onGarbled))
+    const transport = guardedTransport(id, this.config, new GuardedDuplex(socket, this.options.onGarbled), this.options.onLateError)
     this.transports[id] = transport
     socket.on('close', () => { delete this.transports[id] })
     this.emit('transport', transport)
@@ -97,6 +114,8 @@ export interface ConnectOptions {
   port: number
   tls?: SessionTlsConfig
   onGarbled: OnGarbled
+  /** A transport error with no session listening any more (see guardedTransport). */
+  onLateError: (e: Error) => void
 }
 
 /** Connects once to `host:port`; `connect` rejects if the connection (or TLS handshake) fails. */
@@ -115,7 +134,7 @@ export class GatewayTcpInitiator extends FixInitiator {
         clearTimeout(timer)
         socket.removeListener('error', onError)
         socket.setNoDelay(true)
-        const transport = new MsgTransport(++this.nextId, makeSessionScope(this.config), new GuardedDuplex(socket, this.options.onGarbled))
+        const transport = guardedTransport(++this.nextId, this.config, new GuardedDuplex(socket, this.options.onGarbled), this.options.onLateError)
         resolve(transport)
       }
       const socket: Socket = tls
