@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../rest/app.js'
+import { tickerTapeOptionsFromEnv } from '../rest/ticker-tape.js'
 import { limitsWith, type Limits } from '../rest/limits.js'
 import { httpTransactionDelivery } from '../rest/lma-client.js'
 import { CallbackSender } from '../rest/callback-sender.js'
@@ -96,7 +97,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     }
   })
   const app = await buildApp({
-    lma, limits, logger: { level: options.logLevel },
+    lma, limits, tape: tickerTapeOptionsFromEnv(process.env), logger: { level: options.logLevel },
     ...(security.publicOwners !== undefined && { publicOwners: security.publicOwners }),
     ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy })
   })

@@ -32,7 +32,7 @@ describe(`database (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () 
   })
 
   it('refuses a second event with the same (book, seq): one writer per book', async () => {
-    const insert = `INSERT INTO book_events (book_id, seq, market_context, dt_start, duration, kind, event) VALUES ('b1', 1, 'urn:m', now(), 'PT1H', 'submit', '{}')`
+    const insert = `INSERT INTO book_events (book_id, seq, position, market_context, dt_start, duration, kind, event) VALUES ('b1', 1, 1, 'urn:m', now(), 'PT1H', 'submit', '{}')`
     await db.pool.query(insert)
     await expect(db.pool.query(insert)).rejects.toThrow(/duplicate key/)
   })

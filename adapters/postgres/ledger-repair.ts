@@ -73,7 +73,9 @@ export async function quarantineBook (db: Database, book: string, market: Market
     // The book starts over closed: the events its engine gives for closing an empty book.
     const command = { type: 'close' as const, instrument }
     const events = await new LocalEngine({ kind: market.mechanism, selfTrade: market.selfTrade ?? 'cancelResting' }).execute(command)
-    await client.query('INSERT INTO book_events (book_id, seq, market_context, dt_start, duration, kind, event) VALUES ($1, 1, $2, $3, $4, $5, $6)',
+    // At the ledger's next position, as the LMA would have written it.
+    await client.query(`INSERT INTO book_events (book_id, seq, position, market_context, dt_start, duration, kind, event)
+      VALUES ($1, 1, (SELECT coalesce(max(position), 0) + 1 FROM book_events), $2, $3, $4, $5, $6)`,
       [book, instrument.marketContext, instrument.dtStart, instrument.duration, command.type, JSON.stringify(compactBookEvent(book, command, events))])
     const canceled = await client.query(`
       UPDATE tenders SET canceled = quantity - filled, status = CASE WHEN filled = quantity THEN 'filled' ELSE 'canceled' END

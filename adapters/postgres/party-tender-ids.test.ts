@@ -41,7 +41,7 @@ it('a ledger from before tenderIDs per party replays to the same books after the
   await lma.close()
   lma = undefined
 
-  // As the ledger was before 008: each order id was the tenderID.
+  // As the ledger was before 008 (and 009, which comes down with it): each order id was the tenderID.
   const { rows } = await db.pool.query<{ order_id: string, tender_id: string }>('SELECT order_id, tender_id FROM tenders')
   for (const r of rows) {
     await db.pool.query(`UPDATE book_events SET event = replace(event::text, $1, $2)::json`, [JSON.stringify(r.order_id), JSON.stringify(r.tender_id)])
@@ -49,12 +49,12 @@ it('a ledger from before tenderIDs per party replays to the same books after the
   const client = await db.pool.connect()
   try {
     const dir = fileURLToPath(new URL('./migrations', import.meta.url))
-    await runner({ dbClient: client, dir, direction: 'down', count: 1, migrationsTable: 'pgmigrations', schema: db.schema, checkOrder: true, advisoryLockMode: 'wait', log: () => {} })
+    await runner({ dbClient: client, dir, direction: 'down', count: 2, migrationsTable: 'pgmigrations', schema: db.schema, checkOrder: true, advisoryLockMode: 'wait', log: () => {} })
     expect((await client.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'tenders' AND column_name = 'order_id'`, [db.schema])).rows[0].n).toBe(0)
   } finally {
     client.release()
   }
-  expect(await migrate(db)).toEqual(['008_party_tender_ids'])
+  expect(await migrate(db)).toEqual(['008_party_tender_ids', '009_book_event_positions'])
 
   lma = await open()
   expect(levels(lma)).toEqual(before)

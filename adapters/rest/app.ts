@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { ctsDocuments } from './cts-documents.js'
 import { lmaRoutes } from './lma.js'
 import { marketDataRoutes } from './market-data.js'
+import type { TickerTapeOptions } from './ticker-tape.js'
 import { teuaRoutes } from './teua.js'
 import { limitsWith, serverOptions, type Limits } from './limits.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
@@ -22,9 +23,11 @@ export interface AppOptions extends FastifyServerOptions {
   teuas?: Map<string, TransactiveEnergyUserAgent>
   /** Public market data names each order's partyID and tenderID (default: orders are anonymous). */
   publicOwners?: boolean
+  /** The ticker tape's limits (market data stream). */
+  tape?: TickerTapeOptions
 }
 
-export async function buildApp ({ lma, teuas, publicOwners, limits: overrides, ...options }: AppOptions = {}) {
+export async function buildApp ({ lma, teuas, publicOwners, limits: overrides, tape, ...options }: AppOptions = {}) {
   const limits = limitsWith(overrides)
   const app = Fastify({ ...serverOptions(limits), ...options })
 
@@ -68,7 +71,7 @@ export async function buildApp ({ lma, teuas, publicOwners, limits: overrides, .
   await app.register(ctsDocuments, { limits })
   if (lma !== undefined) {
     await app.register(lmaRoutes, { lma, limits })
-    await app.register(marketDataRoutes, { lma, ...(publicOwners !== undefined && { publicOwners }) })
+    await app.register(marketDataRoutes, { lma, ...(publicOwners !== undefined && { publicOwners }), ...(tape !== undefined && { tape }) })
   }
   if (teuas !== undefined) await app.register(teuaRoutes, { teuas, limits })
 

@@ -66,10 +66,14 @@ export interface RequestRecord {
   answer: unknown
 }
 
-/** One command to one book, with the events it caused, at the book's next ledger sequence. */
+/**
+ * One command to one book, with the events it caused, at the book's next ledger sequence. The
+ * ledger also gives it a position in the whole ledger as it writes it (absent until then).
+ */
 export interface BookCommandRecord {
   book: string
   seq: number
+  position?: number
   instrument: Instrument
   command: Command
   events: MechanismEvent[]
@@ -121,10 +125,24 @@ export class LedgerRefusal extends Error {
 }
 
 export interface Ledger {
+  /** Writes a batch; on success every book command of the batch has its `position`. */
   write: (batch: LedgerBatch) => Promise<void>
   load: () => Promise<LedgerContents>
   /** Answers if the store does (readiness). */
   ping?: () => Promise<void>
+  /** The book commands read back in the order written (market data subscribers resuming); absent if this store cannot. */
+  tape?: LedgerTape
+}
+
+/**
+ * The ledger's book commands as one sequence: each written command has a position, increasing
+ * from one write to the next (not necessarily by one).
+ */
+export interface LedgerTape {
+  /** The position of the last book command written; 0 before the first. */
+  lastPosition: () => number
+  /** At most `limit` book commands with a position above `after`, in position order. */
+  bookCommandsAfter: (after: number, limit: number) => Promise<BookCommandRecord[]>
 }
 
 /** Appends everything of `from` to `into` (a change's own batch to the pending one). */

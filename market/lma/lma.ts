@@ -26,7 +26,7 @@ import type { Product } from '../../schemas/emix.js'
 import type { EiTransaction } from '../../schemas/ei.js'
 import { fromTicks } from '../../schemas/decimal.js'
 import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketEngine, type MechanismEvent, type SnapshotView } from '../lme/index.js'
-import { emptyBatch, LedgerRefusal, mergeBatch, type Ledger, type LedgerBatch, type LedgerContents, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
+import { emptyBatch, LedgerRefusal, mergeBatch, type BookCommandRecord, type Ledger, type LedgerBatch, type LedgerContents, type LedgerTape, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
 import { TenderIndex } from './tenders.js'
@@ -55,9 +55,10 @@ export type TransactionDelivery = (party: PartyRecord, message: Payload<'eiCreat
 
 /**
  * Market data out: every engine event once it is in the ledger, in its book's order (the ticker
- * tape). `reset` says the books were reloaded: take new snapshots.
+ * tape); `commands` are the book commands that caused them, with their ledger positions.
+ * `reset` says the books were reloaded: take new snapshots.
  */
-export type EventListener = (events: MechanismEvent[], extra: { reset?: true, topOfBook?: TopOfBook[] }) => void
+export type EventListener = (events: MechanismEvent[], extra: { reset?: true, topOfBook?: TopOfBook[], commands?: readonly BookCommandRecord[] }) => void
 
 export interface LmaOptions {
   /** The LMA's own party id (counterPartyID of tenders, registrarPartyID). Default "lma". */
@@ -941,7 +942,7 @@ export class LocalMarketAgent {
     if (this.listeners.size === 0) return
     const events = batch.bookCommands.flatMap((c) => c.events)
     if (events.length === 0) return
-    this.tell(this.listeners, (listener) => listener(events, { topOfBook: batch.topOfBook }), 'market data listener')
+    this.tell(this.listeners, (listener) => listener(events, { topOfBook: batch.topOfBook, commands: batch.bookCommands }), 'market data listener')
   }
 
   /** Calls every listener; one that throws is logged and the others still hear it. */
@@ -972,6 +973,11 @@ export class LocalMarketAgent {
   onEvents (listener: EventListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** The ledger's book commands by position, for tape subscribers that resume; undefined if the ledger cannot read them back. */
+  get tape (): LedgerTape | undefined {
+    return this.options.ledger.tape
   }
 
   /** A book as it is now; `view` limits it (the top of book: depth 1, no orders), so a reader pays only for what it reads. */
