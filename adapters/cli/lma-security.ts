@@ -39,7 +39,7 @@ export function securityOptions (command: Command): Command {
   return command
     .addOption(new Option('--enrolment <policy>', 'who may register: open (anyone) or secret (the parties in --enrolment-secrets, each with its secret in the enrolment-secret header)').choices(['open', 'secret']).default(env.ENROLMENT ?? 'open'))
     .option('--enrolment-secrets <file>', 'with --enrolment secret: JSON {"partyID": "<hex SHA-256 of its secret>"}; make entries with te-gateway enrolment-secret <partyID>', env.ENROLMENT_SECRETS)
-    .option('--reserved-party-ids <ids>', 'comma-separated party ids nobody may register (besides the LMA\'s own, lma)', env.RESERVED_PARTY_IDS ?? '')
+    .option('--reserved-party-ids <ids>', 'comma-separated party ids nobody may register (besides the LMA\'s own, lma, and with --eml-cts every eml-cts-*); prefix* reserves every id starting so', env.RESERVED_PARTY_IDS ?? '')
     .option('--callback-allow <networks>', 'comma-separated networks (CIDR) callbacks may reach; default any not denied', networks, env.CALLBACK_ALLOW === undefined ? [] : networks(env.CALLBACK_ALLOW))
     .option('--callback-deny <networks>', 'comma-separated networks (CIDR) callbacks may not reach, besides the always-denied link-local and metadata ones; e.g. 127.0.0.0/8,::1/128 to deny loopback', networks, env.CALLBACK_DENY === undefined ? [] : networks(env.CALLBACK_DENY))
     .option('--callback-timeout <seconds>', 'seconds a callback has to answer a delivery', wholeNumber(1, 300, '--callback-timeout'), Number(env.CALLBACK_TIMEOUT ?? 5))

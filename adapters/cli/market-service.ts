@@ -12,6 +12,7 @@ import { CallbackSender } from '../rest/callback-sender.js'
 import type { SecuritySettings } from './lma-security.js'
 import { RemoteEngine } from '../rest/lme-client.js'
 import { emlCtsDelivery, emlCtsRoutes, type EmlCtsConfig } from '../rest/eml-cts/routes.js'
+import { PARTY_PREFIX } from '../rest/eml-cts/dialect.js'
 import { OadrVtn, publishMarketPrices, vtnRoutes } from '../openadr/vtn.js'
 import { PgVtnStore } from '../postgres/openadr-store.js'
 import { startFixReporting, type ReportingSession } from './fix.js'
@@ -84,7 +85,8 @@ export async function startMarketService (options: MarketServiceOptions): Promis
     deliver: emlCtsDelivery(httpTransactionDelivery(callbacks), callbacks),
     checkCallbackURI: (uri) => callbacks.check(uri),
     ...(security.enrolment !== undefined && { enrolment: security.enrolment }),
-    ...(security.reservedPartyIDs !== undefined && { reservedPartyIDs: security.reservedPartyIDs }),
+    // The eml-cts binding's parties are registered by the operator: nobody else takes their ids.
+    reservedPartyIDs: [...security.reservedPartyIDs ?? [], ...(options.emlCts !== undefined ? [`${PARTY_PREFIX}*`] : [])],
     engine: (market) => market.lmeUrl === undefined ? undefined : new RemoteEngine(market.lmeUrl),
     ...(options.clock !== undefined && { clock: options.clock }),
     limits: { tendersPerRequest: limits.tendersPerRequest, deliveryHorizon: limits.deliveryHorizon },

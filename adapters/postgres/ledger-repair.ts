@@ -17,7 +17,7 @@ export interface BookReport {
   /** The book's ledger rows, in seq order, as stored. */
   events: Array<{ seq: number, kind: string, event: string }>
   /** The tenders the tenders table files under the book. */
-  tenders: Array<{ tenderID: string, partyID: string, status: string, quantity: string, filled: string, canceled: string }>
+  tenders: Array<{ tenderID: string, partyID: string, orderID: string, status: string, quantity: string, filled: string, canceled: string }>
   quarantined: number
 }
 
@@ -32,7 +32,7 @@ const QUARANTINE_TABLE = `
 /** The book's events and tenders as the ledger holds them (event text as stored, so escapes show). */
 export async function showBook (db: Database, book: string): Promise<BookReport> {
   const events = (await db.pool.query('SELECT seq, kind, event::text AS event, market_context, dt_start, duration FROM book_events WHERE book_id = $1 ORDER BY seq', [book])).rows
-  const tenders = (await db.pool.query('SELECT tender_id, party_id, status, quantity::text, filled::text, canceled::text FROM tenders WHERE book_id = $1 ORDER BY created_at, tender_id', [book])).rows
+  const tenders = (await db.pool.query('SELECT tender_id, party_id, order_id, status, quantity::text, filled::text, canceled::text FROM tenders WHERE book_id = $1 ORDER BY created_at, tender_id', [book])).rows
   const exists = (await db.pool.query("SELECT to_regclass('quarantined_book_events') IS NOT NULL AS yes")).rows[0].yes as boolean
   const quarantined = exists ? Number((await db.pool.query('SELECT count(*) AS n FROM quarantined_book_events WHERE book_id = $1', [book])).rows[0].n) : 0
   const first = events[0]
@@ -40,7 +40,7 @@ export async function showBook (db: Database, book: string): Promise<BookReport>
     book,
     ...(first !== undefined && { instrument: { marketContext: first.market_context, dtStart: (first.dt_start as Date).toISOString(), duration: first.duration } }),
     events: events.map((r) => ({ seq: Number(r.seq), kind: r.kind, event: r.event })),
-    tenders: tenders.map((r) => ({ tenderID: r.tender_id, partyID: r.party_id, status: r.status, quantity: r.quantity, filled: r.filled, canceled: r.canceled })),
+    tenders: tenders.map((r) => ({ tenderID: r.tender_id, partyID: r.party_id, orderID: r.order_id, status: r.status, quantity: r.quantity, filled: r.filled, canceled: r.canceled })),
     quarantined
   }
 }

@@ -58,26 +58,33 @@ export class CallbackSender {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024
   }
 
-  /** Why the policy refuses this address, or undefined. */
+  /**
+   * Why the policy refuses this address, or undefined. An IPv6 address that carries an IPv4 one
+   * (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) must pass as that IPv4 address too.
+   */
   addressProblem (address: string): string | undefined {
-    const ip = unmapped(address)
-    const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4'
-    if (this.denied.check(ip, family)) return `address ${address} is in a denied network`
-    if (this.allowed !== undefined && !this.allowed.check(ip, family)) return `address ${address} is not in an allowed network`
+    for (const ip of [address, ...embeddedIPv4(address)]) {
+      const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4'
+      if (this.denied.check(ip, family)) return `address ${address} is in a denied network`
+      if (this.allowed !== undefined && !this.allowed.check(ip, family)) return `address ${address} is not in an allowed network`
+    }
     return undefined
   }
 
   /**
    * Why a callbackURI is refused, or undefined: at registration. A name is resolved and refused
-   * if any of its addresses is denied; a name that does not resolve yet is accepted (each delivery
-   * checks again).
+   * if any of its addresses is denied; a name that does not resolve yet, or not within the
+   * deadline, is accepted (each delivery checks again).
    */
   async check (uri: string): Promise<string | undefined> {
     const problem = callbackURIProblem(uri)
     if (problem !== undefined) return problem
     const host = hostOf(new URL(uri))
     if (isIP(host) !== 0) return this.addressProblem(host)
-    const addresses = await new Promise<LookupAddress[]>((resolve) => dnsLookup(host, { all: true }, (error, found) => resolve(error === null ? found : [])))
+    const addresses = await new Promise<LookupAddress[]>((resolve) => {
+      const deadline = setTimeout(() => resolve([]), Math.min(this.timeoutMs, 2000))
+      dnsLookup(host, { all: true }, (error, found) => { clearTimeout(deadline); resolve(error === null ? found : []) })
+    })
     for (const a of addresses) {
       const refused = this.addressProblem(a.address)
       if (refused !== undefined) return `${host}: ${refused}`
@@ -146,18 +153,31 @@ function hostOf (url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1')
 }
 
-/** An IPv4-mapped IPv6 address (::ffff:169.254.169.254) is checked as the IPv4 address it is. */
-function unmapped (address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  if (m !== null) return m[1]!
-  // The URL parser writes mapped addresses in hex (::ffff:a9fe:a9fe).
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address)
-  if (hex !== null) {
-    const hi = parseInt(hex[1]!, 16)
-    const lo = parseInt(hex[2]!, 16)
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+/** The IPv4 addresses an IPv6 address carries: mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96) or 6to4 (2002:AABB:CCDD::/48). */
+function embeddedIPv4 (address: string): string[] {
+  if (isIP(address) !== 6) return []
+  const words = ipv6Words(address)
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+  const zero = (from: number, to: number) => words.slice(from, to).every((w) => w === 0)
+  if (zero(0, 5) && words[5] === 0xffff) return [v4(words[6]!, words[7]!)]
+  if (words[0] === 0x64 && words[1] === 0xff9b && zero(2, 6)) return [v4(words[6]!, words[7]!)]
+  if (words[0] === 0x2002) return [v4(words[1]!, words[2]!)]
+  return []
+}
+
+/** The eight 16-bit words of an IPv6 address (its last 32 bits may be written as IPv4). */
+function ipv6Words (address: string): number[] {
+  let text = address.toLowerCase().replace(/%.*$/, '')
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (dotted !== null) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number]
+    text = text.slice(0, dotted.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
   }
-  return address
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined]
+  const part = (p: string | undefined) => p === undefined || p === '' ? [] : p.split(':').map((w) => parseInt(w, 16))
+  const left = part(head)
+  const right = part(tail)
+  return tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right]
 }
 
 /** Adds "a.b.c.d/n", "x::/n" or a single address to a list; throws on anything else. */

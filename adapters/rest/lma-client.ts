@@ -10,7 +10,7 @@ import type { PayloadName, Payload } from '../../schemas/registry.js'
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { LmaClient, LmaReply } from '../../market/teua/teua.js'
 import type { TransactionDelivery } from '../../market/lma/lma.js'
-import { TOKEN_HEADER } from './lma.js'
+import { ENROLMENT_HEADER, TOKEN_HEADER } from './lma.js'
 import { CallbackSender } from './callback-sender.js'
 
 export interface Registration {
@@ -19,6 +19,8 @@ export interface Registration {
   partyName?: string
   partyRole?: string
   marketContext?: string[]
+  /** Where the LMA enrols parties by secret: this party's, sent in the enrolment-secret header. */
+  enrolmentSecret?: string
 }
 
 /** Sees every answer body a client receives (tests check each against the CTS schemas). */
@@ -33,8 +35,9 @@ export class HttpLmaClient implements LmaClient {
   /** Registers a party (eiCreatePartyRegistration) and returns a client that acts as it. */
   static async register (baseUrl: string, registration: Registration): Promise<{ client: HttpLmaClient, answer: Payload<'eiCreatedPartyRegistration'> }> {
     const anonymous = new HttpLmaClient(baseUrl)
-    const { partyID, ...info } = registration
-    const res = await anonymous.post('eiCreatePartyRegistration', { requestID: `reg-${partyID}-${Date.now()}`, registreePartyID: partyID, eiRegistrationInfo: info })
+    const { partyID, enrolmentSecret, ...info } = registration
+    const res = await anonymous.post('eiCreatePartyRegistration', { requestID: `reg-${partyID}-${Date.now()}`, registreePartyID: partyID, eiRegistrationInfo: info },
+      enrolmentSecret === undefined ? {} : { [ENROLMENT_HEADER]: enrolmentSecret })
     const body = await res.json()
     HttpLmaClient.inspect?.('eiCreatedPartyRegistration', body)
     const answer = parsePayload('eiCreatedPartyRegistration', body)
@@ -59,10 +62,10 @@ export class HttpLmaClient implements LmaClient {
     return { client, lmaPartyID: answer.registrarPartyID ?? 'lma' }
   }
 
-  private async post (request: string, body: unknown): Promise<Response> {
+  private async post (request: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${this.baseUrl}/lma/${request}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.token !== undefined && { authorization: `Bearer ${this.token}` }) },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.token !== undefined && { authorization: `Bearer ${this.token}` }), ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs)
     })

@@ -26,7 +26,7 @@ import type { Product } from '../../schemas/emix.js'
 import type { EiTransaction } from '../../schemas/ei.js'
 import { fromTicks } from '../../schemas/decimal.js'
 import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketEngine, type MechanismEvent, type SnapshotView } from '../lme/index.js'
-import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
+import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type LedgerContents, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
 import { TenderIndex } from './tenders.js'
@@ -73,7 +73,7 @@ export interface LmaOptions {
   engine?: (market: MarketDefinition) => MarketEngine | undefined
   /** Who may register: anyone (the default), or the parties the operator enrolled with a secret. */
   enrolment?: EnrolmentPolicy
-  /** Party ids nobody may register, besides the LMA's own (compared ignoring case). */
+  /** Party ids nobody may register, besides the LMA's own (compared ignoring case); `prefix*` reserves every id starting so. */
   reservedPartyIDs?: string[]
   /**
    * The operator's network policy for callback URIs (the delivering adapter's): why a URI is
@@ -138,6 +138,8 @@ export class LocalMarketAgent {
   private flushing = false
   /** Markets whose ledger does not replay, by marketContext: they refuse every request (503). */
   private outOfService = new Map<string, OutOfService>()
+  /** Markets being reloaded from the ledger after a failed write: they refuse changes meanwhile (503). */
+  private readonly recovering = new Set<string>()
   private broken: unknown = undefined
   private readonly undelivered = new Set<string>()
   private readonly delivering = new Set<string>()
@@ -168,21 +170,48 @@ export class LocalMarketAgent {
   // ------------------------------------------------------------------------------------------
   // Loading and the ledger
 
-  private async load (): Promise<void> {
-    const contents = await this.options.ledger.load()
-    this.instruments = new Map()
-    this.bookSeq = new Map()
-    this.closedBooks = new Set()
-    this.tenders = new TenderIndex()
-    this.transactions = new Map()
-    this.answered = new Map()
-    this.outOfService = new Map()
-    this.parties.load(contents.parties)
-    for (const r of contents.requests) {
-      this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, hash: bodyHash(r.payload, r.body), written: Promise.resolve(true) })
+  /**
+   * Loads the ledger: everything, or (`scope`) the state of some markets and parties, whose memory
+   * went ahead of the ledger, leaving the rest as it is. Answered requests are kept when scoped (a
+   * failed request's record was forgotten when it failed).
+   */
+  private async load (scope?: { markets: ReadonlySet<string>, parties: ReadonlySet<string> }, read?: LedgerContents): Promise<void> {
+    const contents = read ?? await this.options.ledger.load()
+    const only = scope?.markets
+    const inScope = (marketContext: string) => only === undefined || only.has(marketContext)
+    if (only === undefined) {
+      this.instruments = new Map()
+      this.bookSeq = new Map()
+      this.closedBooks = new Set()
+      this.transactions = new Map()
+      this.answered = new Map()
+      this.outOfService = new Map()
+      for (const r of contents.requests) {
+        this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, hash: bodyHash(r.payload, r.body), written: Promise.resolve(true) })
+      }
+    } else {
+      for (const [book, instrument] of this.instruments) {
+        if (!inScope(instrument.marketContext)) continue
+        this.instruments.delete(book)
+        this.bookSeq.delete(book)
+        this.closedBooks.delete(book)
+      }
+      for (const [id, t] of this.transactions) {
+        if (!inScope(t.instrument.marketContext)) continue
+        this.transactions.delete(id)
+        this.undelivered.delete(id)
+      }
+      for (const m of only) this.outOfService.delete(m)
     }
-    for (const t of contents.tenders) this.tenders.add(t)
+    this.parties.load(scope === undefined ? contents.parties : contents.parties.filter((p) => scope.parties.has(p.partyID)))
+    if (scope !== undefined) for (const id of scope.parties) if (!contents.parties.some((p) => p.partyID === id)) this.parties.remove(id)
+    // Scoped: the tenders of other markets as they are, those of the markets reloaded as the ledger has them.
+    const tenders = new TenderIndex()
+    if (only !== undefined) for (const t of this.tenders.values()) if (!inScope(t.instrument.marketContext)) tenders.add(t)
+    for (const t of contents.tenders) if (inScope(t.instrument.marketContext)) tenders.add(t)
+    this.tenders = tenders
     for (const t of contents.transactions) {
+      if (!inScope(t.instrument.marketContext)) continue
       this.transactions.set(t.transactionID, t)
       if (t.acknowledgedAt === undefined) this.undelivered.add(t.transactionID)
     }
@@ -191,6 +220,7 @@ export class LocalMarketAgent {
     const byMarket = new Map<string, typeof contents.bookCommands>([...this.engines.keys()].map((m) => [m, []]))
     for (const c of contents.bookCommands) {
       const marketContext = c.instrument.marketContext
+      if (!inScope(marketContext)) continue
       const commands = byMarket.get(marketContext)
       if (commands === undefined) { unconfigured.add(marketContext); continue }
       const expected = (this.bookSeq.get(c.book) ?? 0) + 1
@@ -202,7 +232,7 @@ export class LocalMarketAgent {
     for (const m of unconfigured) this.log('error', `the ledger has books of market ${m}, which is not configured: its tenders are kept, not traded`, { marketContext: m })
     // Each engine starts over from its market's commands; every command must give the events the ledger has.
     for (const [marketContext, commands] of byMarket) {
-      if (this.outOfService.has(marketContext)) continue
+      if (!inScope(marketContext) || this.outOfService.has(marketContext)) continue
       const engine = this.engines.get(marketContext)!
       let replayed: MechanismEvent[][]
       try {
@@ -225,7 +255,7 @@ export class LocalMarketAgent {
     // The replayed books must hold exactly the open tenders of the ledger, with what remains of them.
     for (const t of this.tenders.values()) {
       const marketContext = t.instrument.marketContext
-      if (t.status !== 'open' || !this.engines.has(marketContext) || this.outOfService.has(marketContext)) continue
+      if (t.status !== 'open' || !inScope(marketContext) || !this.engines.has(marketContext) || this.outOfService.has(marketContext)) continue
       const resting = this.engines.get(marketContext)!.order(t.orderID)
       const remaining = t.quantityTicks - t.filledTicks - t.canceledTicks
       if (resting?.remaining !== remaining) {
@@ -233,10 +263,11 @@ export class LocalMarketAgent {
       }
     }
     for (const problem of this.outOfService.values()) {
+      if (!inScope(problem.marketContext)) continue
       this.log('error', `market ${problem.marketContext} is out of service (503): ${problem.reason}; ${repairHint(problem)}`, { ...problem })
     }
-    this.broken = undefined
-    this.log('info', 'ledger loaded', { parties: contents.parties.length, tenders: contents.tenders.length, transactions: contents.transactions.length, bookCommands: contents.bookCommands.length })
+    if (scope === undefined) this.broken = undefined
+    this.log('info', only === undefined ? 'ledger loaded' : `markets reloaded from the ledger: ${[...only].join(', ')}`, { parties: contents.parties.length, tenders: contents.tenders.length, transactions: contents.transactions.length, bookCommands: contents.bookCommands.length })
   }
 
   /** Markets that did not replay from the ledger, with the row that disagrees; they refuse requests (503). */
@@ -246,6 +277,7 @@ export class LocalMarketAgent {
 
   /** Refuses (503) a request that concerns a market whose ledger did not replay. */
   private assertInService (marketContext: string, path: string): void {
+    if (this.recovering.has(marketContext)) throw new MarketRefusal('unavailable', `${path}: market ${marketContext} is recovering from a failed ledger write; try again`)
     const problem = this.outOfService.get(marketContext)
     if (problem !== undefined) {
       throw new MarketRefusal('unavailable', `${path}: market ${marketContext} is out of service until its ledger is repaired (${problem.reason})`)
@@ -326,13 +358,51 @@ export class LocalMarketAgent {
       for (const m of failed.reverse()) m.undo!()
       return
     }
-    // Changes made since were made on top of the failed ones: refuse them too, then reload.
-    this.broken = last
-    this.log('error', 'a failed change moved a book; reloading from the ledger', { error: String(last) })
-    const queued = this.pending
-    this.pending = []
-    for (const m of queued) m.reject(refusal)
-    await this.reload()
+    // A failed change moved books: the memory of their markets is ahead of the ledger. Those
+    // markets refuse changes until they are reloaded from the ledger; the others trade on. Failed
+    // changes that can be undone (an acknowledgement beside them) are undone first.
+    for (const m of [...failed].reverse()) m.undo?.()
+    const markets = new Set(failed.flatMap((m) => marketsOf(m.batch)))
+    const parties = new Set(failed.flatMap((m) => m.batch.parties.map((p) => p.partyID)))
+    for (const m of markets) this.recovering.add(m)
+    this.log('error', `a failed change moved books; reloading ${[...markets].join(', ')} from the ledger`, { error: String(last) })
+    try {
+      // Read outside the queue, so that changes of other markets go on meanwhile: nothing is written
+      // while this runs (the writer is here), and the markets being reloaded take no changes.
+      const contents = await this.options.ledger.load()
+      await this.exclusive(async () => {
+        // Changes queued since that touched those markets or parties were made on top of the failed
+        // ones: refused too (and their markets reloaded as well).
+        let queued = this.pending
+        const refused: Member[] = []
+        for (let grew = true; grew;) {
+          grew = false
+          const kept: Member[] = []
+          for (const m of queued) {
+            const touched = marketsOf(m.batch)
+            if (touched.some((x) => markets.has(x)) || m.batch.parties.some((p) => parties.has(p.partyID))) {
+              refused.push(m)
+              for (const x of touched) if (!markets.has(x)) { markets.add(x); this.recovering.add(x); grew = true }
+              for (const p of m.batch.parties) parties.add(p.partyID)
+            } else kept.push(m)
+          }
+          queued = kept
+        }
+        this.pending = queued
+        for (const m of refused) m.reject(refusal)
+        await this.load({ markets, parties }, contents)
+      })
+      for (const listener of this.listeners) listener([], { reset: true })
+    } catch (reloadError) {
+      // The store is away: refuse everything and reload all of it once it is back.
+      this.broken = reloadError
+      const queued = this.pending
+      this.pending = []
+      for (const m of queued) m.reject(refusal)
+      await this.reload()
+    } finally {
+      for (const m of markets) this.recovering.delete(m)
+    }
   }
 
   /**
@@ -546,7 +616,10 @@ export class LocalMarketAgent {
 
   private isReserved (partyID: string): boolean {
     const id = partyID.toLowerCase()
-    return id === this.partyID.toLowerCase() || (this.options.reservedPartyIDs ?? []).some((r) => r.toLowerCase() === id)
+    return id === this.partyID.toLowerCase() || (this.options.reservedPartyIDs ?? []).some((reserved) => {
+      const r = reserved.toLowerCase()
+      return r.endsWith('*') ? id.startsWith(r.slice(0, -1)) : r === id
+    })
   }
 
   /** A partyID for a party that named none: never one registered before, nor a reserved one. */
@@ -838,7 +911,7 @@ export class LocalMarketAgent {
   async closeDueIntervals (): Promise<number> {
     const now = this.clock.now()
     const due = [...this.instruments].filter(([book, instrument]) =>
-      !this.closedBooks.has(book) && !this.outOfService.has(instrument.marketContext) && this.markets.get(instrument.marketContext)?.isOpen(instrument.dtStart, now) === false)
+      !this.closedBooks.has(book) && !this.outOfService.has(instrument.marketContext) && !this.recovering.has(instrument.marketContext) && this.markets.get(instrument.marketContext)?.isOpen(instrument.dtStart, now) === false)
     if (due.length === 0) return 0
     const written = await this.exclusive(async () => {
       if (this.broken !== undefined || this.closed) return undefined
@@ -1087,7 +1160,7 @@ function transactionIDOf (book: string, matchNumber: number, side: 'buy' | 'sell
 function touchedKeys (batch: LedgerBatch): string[] {
   return [
     ...batch.bookCommands.map((c) => `book\u0000${c.book}`),
-    ...batch.tenders.map((t) => `tender\u0000${t.tenderID}`),
+    ...batch.tenders.map((t) => `order\u0000${t.orderID}`),
     ...batch.parties.map((p) => `party\u0000${p.partyID}`),
     ...batch.transactions.map((t) => `transaction\u0000${t.transactionID}`),
     ...batch.acknowledgements.map((a) => `transaction\u0000${a.transactionID}`)
@@ -1099,4 +1172,13 @@ function repairHint (problem: OutOfService): string {
   return problem.book === undefined
     ? `inspect it with: te-gateway ledger check`
     : `inspect the book with: te-gateway ledger show --book '${problem.book}'; take it out of the ledger (its open tenders canceled, its events kept aside) with: te-gateway ledger quarantine --book '${problem.book}'; then restart`
+}
+
+/** The markets whose books, tenders or transactions a change's batch touched. */
+function marketsOf (batch: LedgerBatch): string[] {
+  const markets = new Set<string>()
+  for (const c of batch.bookCommands) markets.add(c.instrument.marketContext)
+  for (const t of batch.tenders) markets.add(t.instrument.marketContext)
+  for (const t of batch.transactions) markets.add(t.instrument.marketContext)
+  return [...markets]
 }

@@ -8,6 +8,7 @@ import { createServer, type Server, type IncomingMessage, type ServerResponse } 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CallbackSender } from '../../adapters/rest/callback-sender.js'
 import { httpTransactionDelivery } from '../../adapters/rest/lma-client.js'
+import { emlCtsDelivery } from '../../adapters/rest/eml-cts/routes.js'
 import type { TransactionDelivery } from '../../market/lma/lma.js'
 import { startTestLma, type TestLma } from '../market-service.js'
 import { tender, testMarket, START } from '../market.js'
@@ -77,7 +78,7 @@ describe('callback URIs', () => {
     const refused = [
       'file:///etc/passwd', 'gopher://127.0.0.1:6379/_FLUSHALL', 'javascript:alert(1)', 'ftp://127.0.0.1/x',
       'http://169.254.169.254/latest/meta-data', 'http://2852039166/', 'http://[fe80::1]/', 'http://[::ffff:169.254.169.254]/',
-      'http://[fd00:ec2::254]/', 'http://0.0.0.0:80/', 'http://user:secret@127.0.0.1:9/'
+      'http://[fd00:ec2::254]/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[2002:a9fe:a9fe::1]/', 'http://0.0.0.0:80/', 'http://user:secret@127.0.0.1:9/'
     ]
     for (const [i, uri] of refused.entries()) {
       const r = await register(`bad-${i}`, uri)
@@ -118,6 +119,16 @@ describe('callback URIs', () => {
     expect(ended('flooding')[0]!.outcome).toMatch(/more than 16384 bytes/)
     await vi.waitFor(() => { expect(hanger.seen.closed).toBe(1); expect(flood.seen.closed).toBe(1) }, { timeout: 10_000, interval: 20 })
     expect(service.lma.unacknowledged()).toHaveLength(4)
+  })
+
+  it('the eml-cts binding delivers through the same guard: no redirect followed', async () => {
+    const deliver = emlCtsDelivery(async () => { throw new Error('not an eml-cts party') }, new CallbackSender({ timeoutMs: 2000 }))
+    const party = { partyID: 'eml-cts-1', registrationID: 'r', tokenSha256: '', marketContexts: [], registeredAt: START, callbackURI: `${redirector.url}/teua/0` }
+    const { product } = tender('eml-cts-1-t1', 'buy', '0.120', '1')
+    const before = redirector.seen.requests
+    expect(await deliver(party, { requestID: 'tx-1', partyID: 'eml-cts-1', counterPartyID: 'eml-cts-2', eiTransaction: [{ transactionID: 'tx-1', tenderID: 'eml-cts-1-t1', product: { ...product, transactiveState: 'transaction' } }] })).toBe(false)
+    expect(redirector.seen.requests).toBe(before + 1)
+    expect(victim.seen.requests).toBe(0)
   })
 
   it('a name is checked after it resolves, when the connection is made: denied loopback is not reached through localhost', async () => {

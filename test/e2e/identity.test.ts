@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../adapters/rest/app.js'
+import { HttpLmaClient } from '../../adapters/rest/lma-client.js'
 import { PgLedger } from '../../adapters/postgres/ledger.js'
 import type { Database } from '../../adapters/postgres/database.js'
 import { LocalMarketAgent, type LmaOptions } from '../../market/lma/lma.js'
@@ -73,8 +74,8 @@ describe('identities', () => {
   })
 
   it('the LMA\'s own id and the reserved ids are refused (403), whatever their case', async () => {
-    const url = await up({ reservedPartyIDs: ['operator', 'regulator'] })
-    for (const id of ['lma', 'LMA', 'operator', 'Regulator']) {
+    const url = await up({ reservedPartyIDs: ['operator', 'regulator', 'eml-cts-*'] })
+    for (const id of ['lma', 'LMA', 'operator', 'Regulator', 'eml-cts-1', 'EML-CTS-42']) {
       const refused = await register(url, id)
       expect(refused.status, id).toBe(403)
       expect(refused.answer.eiResponse).toMatchObject({ responseCode: '403', responseDescription: expect.stringContaining('registreePartyID') })
@@ -102,5 +103,8 @@ describe('identities', () => {
     expect(ok.status).toBe(200)
     expect(ok.token).not.toBeNull()
     expect((await register(url, 'alice', { 'enrolment-secret': alice.secret })).status).toBe(409)
+    // Our client sends the secret too.
+    const { answer } = await HttpLmaClient.register(url, { partyID: 'bob', partyRole: 'teua', enrolmentSecret: bob.secret })
+    expect(answer.registreePartyID).toBe('bob')
   })
 })
