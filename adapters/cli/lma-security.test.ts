@@ -42,15 +42,14 @@ it('te-gateway lma --enrolment secret --reserved-party-ids --callback-deny --pub
   const alice = enrolmentSecret()
   const secrets = join(dir, 'enrolled.json')
   writeFileSync(secrets, JSON.stringify({ alice: alice.sha256, bob: enrolmentSecret().sha256 }))
-  // Intervals far ahead, so that gate closure never interferes (beyond the default delivery horizon: --delivery-horizon below).
-  const dtStart = new Date(Date.UTC(2030, 0, 1, 12)).toISOString()
+  // A day ahead: gate closure never interferes, and it is within the default delivery horizon (P7D).
+  const dtStart = new Date((Math.floor(Date.now() / 3_600_000) + 24) * 3_600_000).toISOString()
   const markets = join(dir, 'markets.json')
   writeFileSync(markets, JSON.stringify([testMarket()]))
   const port = await freePort()
   child = spawn(process.execPath, ['--import', 'tsx', 'adapters/cli/te-gateway.ts', 'lma', '--port', String(port), '--markets', markets,
     '--data-dir', join(dir, 'pglite'), '--schema', schema, '--log-level', 'warn',
-    '--enrolment', 'secret', '--enrolment-secrets', secrets, '--reserved-party-ids', 'operator,house-*', '--callback-deny', '127.0.0.0/8,::1/128', '--public-owners',
-    '--delivery-horizon', 'P3650D'], {
+    '--enrolment', 'secret', '--enrolment-secrets', secrets, '--reserved-party-ids', 'operator,house-*', '--callback-deny', '127.0.0.0/8,::1/128', '--public-owners'], {
     env: { ...process.env, ...(url !== undefined && { DATABASE_URL: url }) }, stdio: ['ignore', 'ignore', 'inherit']
   })
   const lma = `http://127.0.0.1:${port}`

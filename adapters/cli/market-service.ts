@@ -124,6 +124,7 @@ export async function startMarketService (options: MarketServiceOptions): Promis
       await stopReporting()
       await app.close()
       await lma.close()
+      callbacks.close()
       await db.close()
     }
   }

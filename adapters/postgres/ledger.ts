@@ -8,6 +8,7 @@ import { fromTicks, toTicks } from '../../schemas/decimal.js'
 import { arrayLiteral } from './array-literal.js'
 import { compactBookEvent, expandBookEvent } from './book-event-codec.js'
 import type { Database } from './database.js'
+import { LedgerRefusal } from '../../market/lma/ledger.js'
 import type {
   BookCommandRecord, Ledger, LedgerBatch, LedgerContents, PartyRecord, RequestRecord, TenderRecord, TransactionRecord
 } from '../../market/lma/ledger.js'
@@ -47,7 +48,11 @@ export class PgLedger implements Ledger {
       statement = { name: `ledger_write_${mask}`, text: `WITH ${parts.join(',\n')}\nSELECT 1` }
       this.statements.set(mask, statement)
     }
-    await this.db.pool.query({ ...statement, values })
+    try {
+      await this.db.pool.query({ ...statement, values })
+    } catch (error) {
+      throw refusalOf(error)
+    }
   }
 
   async ping (): Promise<void> {
@@ -93,6 +98,16 @@ export class PgLedger implements Ledger {
     })
     return { parties, requests, bookCommands, tenders, transactions }
   }
+}
+
+/**
+ * PostgreSQL's errors about the data (SQLSTATE class 22: data exception, 23: integrity constraint,
+ * 54: program limit exceeded) as a LedgerRefusal; any other error (the connection, the server) as it is.
+ */
+function refusalOf (error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && /^(22|23|54)/.test(code)) return new LedgerRefusal(`${String((error as Error).message)} (SQLSTATE ${code})`, { cause: error })
+  return error
 }
 
 type ScaleOf = (marketContext: string) => Scale

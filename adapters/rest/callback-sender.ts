@@ -133,6 +133,12 @@ export class CallbackSender {
     })
   }
 
+  /** Closes the kept-alive connections (on shutdown). */
+  close (): void {
+    this.httpAgent.destroy()
+    this.httpsAgent.destroy()
+  }
+
   /** DNS lookup for the connection: only addresses the policy allows come back, so only they are connected to. */
   private readonly lookup: LookupFunction = (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {

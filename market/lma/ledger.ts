@@ -108,6 +108,18 @@ export interface LedgerContents {
   transactions: TransactionRecord[]
 }
 
+/**
+ * A write the store refused for what the batch holds (a value it cannot take, a constraint), not
+ * because it is away: the same write will fail again, and a batch without the offending rows may
+ * succeed. A Ledger throws it so that the LMA writes the batch's changes one by one.
+ */
+export class LedgerRefusal extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'LedgerRefusal'
+  }
+}
+
 export interface Ledger {
   write: (batch: LedgerBatch) => Promise<void>
   load: () => Promise<LedgerContents>

@@ -26,7 +26,7 @@ import type { Product } from '../../schemas/emix.js'
 import type { EiTransaction } from '../../schemas/ei.js'
 import { fromTicks } from '../../schemas/decimal.js'
 import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketEngine, type MechanismEvent, type SnapshotView } from '../lme/index.js'
-import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type LedgerContents, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
+import { emptyBatch, LedgerRefusal, mergeBatch, type Ledger, type LedgerBatch, type LedgerContents, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
 import { TenderIndex } from './tenders.js'
@@ -326,25 +326,28 @@ export class LocalMarketAgent {
   }
 
   /**
-   * A batch could not be written. Written alone, in order, its members show which of them the
-   * ledger cannot take: each one written is answered; one that fails is refused (503), and so is
-   * every later one that touched the same book, tender or party (it was made on top of the failed
-   * one). When the store itself is away, every member fails alone too. Failed changes that moved no
+   * A batch could not be written. If the store refused its data (LedgerRefusal), its members are
+   * written alone, in order, to find those it cannot take: each one written is answered; one that
+   * fails is refused (503), and so is every later one that touched the same book, tender or party
+   * (it was made on top of the failed one). When the store is away, every member is refused. Failed changes that moved no
    * book are undone in memory; if one moved a book, memory is ahead of the ledger: reload.
    */
   private async isolate (members: Member[], error: unknown): Promise<void> {
     const failed: Member[] = []
     const tainted = new Set<string>()
     let last = error
+    // Only a refusal of the data is worth writing member by member; a store that is away takes none.
+    let away = !(error instanceof LedgerRefusal)
     for (const m of members) {
       const keys = touchedKeys(m.batch)
-      if (members.length > 1 && !keys.some((k) => tainted.has(k))) {
+      if (members.length > 1 && !away && !keys.some((k) => tainted.has(k))) {
         try {
           await this.options.ledger.write(m.batch)
           this.committed(m.batch, [m])
           continue
         } catch (e) {
           last = e
+          away = !(e instanceof LedgerRefusal)
         }
       }
       failed.push(m)

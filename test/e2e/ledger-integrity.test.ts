@@ -36,6 +36,9 @@ interface Running {
   close: () => Promise<void>
 }
 
+/** Bounds for a loaded machine (HTTP, PostgreSQL and a te-gateway process), not expectations. */
+const BOUND = { timeout: 120_000 }
+
 let db: Database | undefined
 const running: Running[] = []
 
@@ -87,7 +90,7 @@ async function register (base: string, partyID: string): Promise<string> {
 
 const createTender = (partyID: string, requestID: string, tenders: unknown[]) => ({ requestID, partyID, counterPartyID: 'lma', eiTender: tenders })
 
-describe('strings the ledger cannot store are refused, naming the path', () => {
+describe('strings the ledger cannot store are refused, naming the path', BOUND, () => {
   it('lone surrogates, NUL and other C0 controls, and over-long ids, in JSON, XML and the official JSON form', async () => {
     const { url, lma } = await open()
     const lmaOf = (_url: string) => lma
@@ -149,7 +152,7 @@ describe('strings the ledger cannot store are refused, naming the path', () => {
   })
 })
 
-describe('a ledger that does not replay keeps only its market down', () => {
+describe('a ledger that does not replay keeps only its market down', BOUND, () => {
   it('names the row, starts the other markets, refuses the broken one (503) until te-gateway ledger quarantine repairs it', async () => {
     let lma = await open()
     const a = await register(lma.url, 'a')
@@ -209,7 +212,7 @@ describe('a ledger that does not replay keeps only its market down', () => {
   })
 })
 
-describe('one request cannot fail another request\'s write', () => {
+describe('one request cannot fail another request\'s write', BOUND, () => {
   const honest = (url: string, tokens: { a: string, b: string }, n: number) => Array.from({ length: n }, (_, i) => {
     const who = i % 2 === 0 ? 'a' : 'b'
     return post(url, 'eiCreateTender', createTender(who, `h${i}`, [tender(`h${i}`, who === 'a' ? 'sell' : 'buy', who === 'a' ? '0.200' : '0.100', '1', i % 4 < 2 ? H12 : H13)]), tokens[who])
@@ -272,7 +275,7 @@ describe('one request cannot fail another request\'s write', () => {
   })
 })
 
-describe('the answer and its idempotency record are written together', () => {
+describe('the answer and its idempotency record are written together', BOUND, () => {
   it('on an idle LMA the record of a 200 is in the ledger when the answer arrives; a fresh LMA on it answers the resend the same', async () => {
     const first = await open()
     const a = await register(first.url, 'a')
