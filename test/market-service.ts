@@ -3,7 +3,7 @@
  * manual clock, the REST app listening on a free port. `extend` registers more routes first.
  */
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../adapters/rest/app.js'
+import { buildApp, type AppOptions } from '../adapters/rest/app.js'
 import type { Limits } from '../adapters/rest/limits.js'
 import { PgLedger } from '../adapters/postgres/ledger.js'
 import type { Database } from '../adapters/postgres/database.js'
@@ -11,6 +11,7 @@ import { LocalMarketAgent, type LmaOptions } from '../market/lma/lma.js'
 import type { MarketDefinition } from '../market/lma/markets.js'
 import { ManualClock } from '../market/lma/time.js'
 import { dropTestDatabase, openTestDatabase } from './database.js'
+import { START, testMarket } from './market.js'
 
 export interface TestLma {
   db: Database
@@ -35,5 +36,44 @@ export async function startTestLma (market: MarketDefinition, start: string, opt
       await lma.close()
       await dropTestDatabase(db)
     }
+  }
+}
+
+/**
+ * An LMA that a test stops and starts again on one test database (restarts, replay): `up` opens
+ * the LMA and its REST app on a free port, `down` closes both, `end` also drops the database.
+ */
+export class RestartableLma {
+  private db: Database | undefined
+  running: { lma: LocalMarketAgent, app: FastifyInstance, url: string } | undefined
+
+  constructor (private readonly market: MarketDefinition = testMarket(), private readonly start = START) {}
+
+  get url (): string {
+    if (this.running === undefined) throw new Error('the LMA is not running')
+    return this.running.url
+  }
+
+  async up (options: { lma?: Partial<LmaOptions>, app?: Omit<AppOptions, 'lma'> } = {}): Promise<string> {
+    this.db ??= await openTestDatabase()
+    const { priceScale, quantityScale } = this.market
+    const lma = await LocalMarketAgent.open({ markets: [this.market], ledger: new PgLedger(this.db, () => ({ priceScale, quantityScale })), clock: new ManualClock(this.start), ...options.lma })
+    const app = await buildApp({ logger: false, ...options.app, lma })
+    this.running = { lma, app, url: await app.listen({ port: 0, host: '127.0.0.1' }) }
+    return this.running.url
+  }
+
+  async down (): Promise<void> {
+    if (this.running === undefined) return
+    const { app, lma } = this.running
+    this.running = undefined
+    await app.close()
+    await lma.close()
+  }
+
+  async end (): Promise<void> {
+    await this.down()
+    if (this.db !== undefined) await dropTestDatabase(this.db)
+    this.db = undefined
   }
 }

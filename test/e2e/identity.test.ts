@@ -5,42 +5,17 @@
  * registers.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../adapters/rest/app.js'
 import { HttpLmaClient } from '../../adapters/rest/lma-client.js'
-import { PgLedger } from '../../adapters/postgres/ledger.js'
-import type { Database } from '../../adapters/postgres/database.js'
-import { LocalMarketAgent, type LmaOptions } from '../../market/lma/lma.js'
+import type { LmaOptions } from '../../market/lma/lma.js'
 import { enrolmentSecret, secretEnrolment } from '../../market/lma/enrolment.js'
-import { ManualClock } from '../../market/lma/time.js'
-import { dropTestDatabase, openTestDatabase } from '../database.js'
-import { START, testMarket } from '../market.js'
+import { RestartableLma } from '../market-service.js'
 
-let db: Database | undefined
-let running: { lma: LocalMarketAgent, app: FastifyInstance, url: string } | undefined
+const market = new RestartableLma()
+afterEach(() => market.end())
 
 /** Starts (or restarts) the LMA on the test database. */
-async function up (options: Partial<LmaOptions> = {}): Promise<string> {
-  db ??= await openTestDatabase()
-  const lma = await LocalMarketAgent.open({ markets: [testMarket()], ledger: new PgLedger(db, () => ({ priceScale: 3, quantityScale: 1 })), clock: new ManualClock(START), ...options })
-  const app = await buildApp({ lma, logger: false })
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  running = { lma, app, url }
-  return url
-}
-
-async function down (): Promise<void> {
-  if (running === undefined) return
-  await running.app.close()
-  await running.lma.close()
-  running = undefined
-}
-
-afterEach(async () => {
-  await down()
-  if (db !== undefined) await dropTestDatabase(db)
-  db = undefined
-})
+const up = (options: Partial<LmaOptions> = {}) => market.up({ lma: options })
+const down = () => market.down()
 
 let n = 0
 async function post (url: string, name: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {

@@ -5,44 +5,20 @@
  * (unless the operator publishes owners).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../adapters/rest/app.js'
-import { PgLedger } from '../../adapters/postgres/ledger.js'
-import type { Database } from '../../adapters/postgres/database.js'
-import { LocalMarketAgent } from '../../market/lma/lma.js'
-import { ManualClock } from '../../market/lma/time.js'
-import { dropTestDatabase, openTestDatabase } from '../database.js'
-import { H12, H13, MARKET, START, tender, testMarket } from '../market.js'
+import { H12, H13, MARKET, tender } from '../market.js'
+import { RestartableLma } from '../market-service.js'
 
-let db: Database | undefined
-let running: { lma: LocalMarketAgent, app: FastifyInstance, url: string } | undefined
+const market = new RestartableLma()
+afterEach(() => market.end())
 
-async function up (publicOwners = false): Promise<string> {
-  db ??= await openTestDatabase()
-  const lma = await LocalMarketAgent.open({ markets: [testMarket()], ledger: new PgLedger(db, () => ({ priceScale: 3, quantityScale: 1 })), clock: new ManualClock(START) })
-  // forceCloseConnections: the ticker tape's connection does not hold up the restart.
-  const app = await buildApp({ lma, logger: false, publicOwners, forceCloseConnections: true })
-  running = { lma, app, url: await app.listen({ port: 0, host: '127.0.0.1' }) }
-  return running.url
-}
-
-async function down (): Promise<void> {
-  if (running === undefined) return
-  await running.app.close()
-  await running.lma.close()
-  running = undefined
-}
-
-afterEach(async () => {
-  await down()
-  if (db !== undefined) await dropTestDatabase(db)
-  db = undefined
-})
+// forceCloseConnections: the ticker tape's connection does not hold up the restart.
+const up = (publicOwners = false) => market.up({ app: { publicOwners, forceCloseConnections: true } })
+const down = () => market.down()
 
 let n = 0
 const tokens = new Map<string, string>()
 async function post (name: string, partyID: string, body: Record<string, unknown>): Promise<{ status: number, json: any }> {
-  const res = await fetch(`${running!.url}/lma/${name}`, {
+  const res = await fetch(`${market.url}/lma/${name}`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(partyID)}` },
     body: JSON.stringify({ requestID: `r${++n}`, ...body })
   })
@@ -50,7 +26,7 @@ async function post (name: string, partyID: string, body: Record<string, unknown
 }
 
 async function register (partyID: string): Promise<void> {
-  const res = await fetch(`${running!.url}/lma/eiCreatePartyRegistration`, {
+  const res = await fetch(`${market.url}/lma/eiCreatePartyRegistration`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ requestID: `reg-${partyID}`, registreePartyID: partyID, eiRegistrationInfo: { partyRole: 'teua' } })
   })
@@ -65,12 +41,12 @@ const openTenders = async (partyID: string) => {
   expect(reply.status).toBe(200)
   return Object.fromEntries((reply.json.eiTender ?? []).map((t: any) => [t.tenderID, `${t.product.side} ${t.product.temixPower.quantity}`]))
 }
-const book = async (dtStart: string) => (await fetch(`${running!.url}/lma/market-data/book?marketContext=${encodeURIComponent(MARKET)}&dtStart=${dtStart}&duration=PT1H`)).json() as Promise<any>
+const book = async (dtStart: string) => (await fetch(`${market.url}/lma/market-data/book?marketContext=${encodeURIComponent(MARKET)}&dtStart=${dtStart}&duration=PT1H`)).json() as Promise<any>
 
 /** The ticker-tape events from a subscription until `count` orders were accepted. */
 async function tape (count: number, during: () => Promise<void>): Promise<any[]> {
   const abort = new AbortController()
-  const res = await fetch(`${running!.url}/lma/market-data/stream`, { signal: abort.signal })
+  const res = await fetch(`${market.url}/lma/market-data/stream`, { signal: abort.signal })
   const reader = res.body!.getReader()
   const events: any[] = []
   let buffer = ''
