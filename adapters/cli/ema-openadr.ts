@@ -74,12 +74,10 @@ export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log:
   elog('events', { handled: await ven.requestEvents() })
   // In push mode the poll still runs: it fetches what a failed push did not deliver.
   const stop = every(c.pollSeconds, async () => {
-    const p = await ven.poll()
+    // A report the VTN refuses backs off and is logged as a report failure; it does not fail the poll.
+    const p = await ven.pollAndReport()
     if (p.handled.length > 0) elog('events', { handled: p.handled })
-    if (c.reportedFile !== undefined) {
-      const reported = await ven.reportTrades()
-      if (reported > 0) elog('trades reported', { transactions: reported })
-    }
+    if (p.reported > 0) elog('trades reported', { transactions: p.reported })
   }, (error) => elog('poll failed', { error: String(error) }))
   return async () => {
     stop()

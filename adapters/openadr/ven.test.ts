@@ -20,7 +20,8 @@ import { PriceEma } from '../../market/ema/price-ema.js'
 import { dropTestDatabase, openTestDatabase } from '../../test/database.js'
 import { testMarket } from '../../test/market.js'
 import { readOadr, validateOadr } from './envelope.js'
-import { FileReportedStore, OadrVen, type ReportedStore } from './ven.js'
+import { FileReportedStore, OadrVen, type ReportedStore, type VenOptions } from './ven.js'
+import { receiveOadr } from './model.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 
@@ -49,9 +50,12 @@ let vtnUrl: string
 const sent: Array<{ type: string, errors: string[], body: string }> = []
 let answers: Map<string, string[]>
 let emaClient: HttpLmaClient | undefined
+/** Request types the stand-in answers as a failing openleadr handler does: HTTP 500, plain text. */
+const failing = new Set<string>()
 
 beforeEach(async () => {
   sent.length = 0
+  failing.clear()
   emaClient = undefined
   answers = answersByRequest()
   vtn = createServer((req, res) => {
@@ -61,6 +65,7 @@ beforeEach(async () => {
       void (async () => {
         const { type } = readOadr(body)
         sent.push({ type, errors: (await validateOadr(body)).errors, body })
+        if (failing.has(type)) { res.writeHead(500, { 'content-type': 'text/plain' }).end('500 Internal Server Error\n\nServer got itself in trouble'); return }
         const queue = answers.get(type) ?? []
         const answer = queue.length > 1 ? queue.shift()! : queue[0]
         if (answer === undefined) { res.writeHead(400).end('no recorded answer'); return }
@@ -82,14 +87,14 @@ afterEach(async () => {
 })
 
 /** The EMA registered with the LMA (over HTTP) and, as a VEN, with the VTN stand-in. */
-async function registeredVen (markup: string, markdown: string, reported?: ReportedStore): Promise<OadrVen> {
+async function registeredVen (markup: string, markdown: string, reported?: ReportedStore, more: Partial<VenOptions> = {}): Promise<OadrVen> {
   const url = app.server.listening ? `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` : await app.listen({ port: 0, host: '127.0.0.1' })
   const client = lma.party('ema-utility') === undefined
     ? (await HttpLmaClient.register(url, { partyID: 'ema-utility', partyRole: 'ema' })).client
     : emaClient!
   emaClient = client
   const ema = new PriceEma({ partyID: 'ema-utility', lmaPartyID: 'lma', market, markup, markdown, importLimit: '100', exportLimit: '50' }, client)
-  const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema, ...(reported !== undefined && { reports: { market, reported } }) })
+  const ven = new OadrVen({ vtnUrl, venName: 'ema-test-ven', ema, ...(reported !== undefined && { reports: { market, reported } }), ...more })
   await ven.register()
   return ven
 }
@@ -175,4 +180,83 @@ describe('VEN against the recorded VTN', () => {
     expect(sent.filter((s) => s.type === 'oadrUpdateReport')).toHaveLength(2)
     expect(sent.filter((s) => s.errors.length > 0)).toEqual([])
   })
+
+  it('shapes its oadrUpdateReport as the recorded openleadr VEN does: one oadrReportPayload per interval; energy and price of a trade paired by its uid', async () => {
+    const recordedReports = recorded.filter((f) => /-ven-out-oadrUpdateReport\.xml$/.test(f))
+    expect(recordedReports.length).toBeGreaterThan(0)
+    for (const f of recordedReports) {
+      const counts = await payloadsPerInterval(readFileSync(join(SESSION, f), 'utf8'))
+      expect(counts.length).toBeGreaterThan(0)
+      expect(counts.every((n) => n === 1)).toBe(true)
+    }
+    const ven = await tradingVen()
+    expect(await ven.reportTrades()).toBe(2)
+    const update = sent.filter((s) => s.type === 'oadrUpdateReport')
+    expect(update).toHaveLength(1)
+    expect(update[0]!.errors).toEqual([])
+    expect(await payloadsPerInterval(update[0]!.body)).toEqual([1, 1, 1, 1])
+    const { payload } = await receiveOadr(update[0]!.body)
+    if (payload.type !== 'oadrUpdateReport') throw new Error(payload.type)
+    const points = payload.message.oadrReport[0]!.intervals!.map((i) => [i.uid, ...i.payloads.map((p) => ('report' in p && 'payloadFloat' in p.report.payload ? `${p.report.rID}=${p.report.payload.payloadFloat}` : '?'))])
+    // Two intervals per trade, its energy then its price, under the trade's id (uid).
+    expect(points.map((p) => p[1]!.split('=')[0])).toEqual(['energy', 'price', 'energy', 'price'])
+    const byUid = new Map<string, string[]>()
+    for (const [uid, ...values] of points) byUid.set(uid!, [...(byUid.get(uid!) ?? []), ...(values as string[])])
+    expect([...byUid.values()].sort()).toEqual([['energy=1.0', 'price=0.110'], ['energy=2.0', 'price=0.110']])
+  })
+
+  it('a VTN that answers HTTP 500 to the report: the poll goes on, the report backs off (doubling, bounded) and is logged as a report failure with the answer', async () => {
+    let now = 0
+    const logged: Array<{ message: string, detail?: Record<string, unknown> }> = []
+    const ven = await tradingVen({ now: () => now, reportBackoff: { firstMs: 1000, maxMs: 4000 }, log: (message, detail) => logged.push({ message, ...(detail !== undefined && { detail }) }) })
+    failing.add('oadrUpdateReport')
+    const reportsSent = (): number => sent.filter((s) => s.type === 'oadrUpdateReport').length
+    const polls = (): number => sent.filter((s) => s.type === 'oadrPoll').length
+    // Each round at a second: report tries at 0, 1, 3, 7 and 11 s (waits of 1, 2, 4, then 4: bounded).
+    const tries: number[] = []
+    for (now = 0; now <= 12_000; now += 1000) {
+      const before = reportsSent()
+      expect(await ven.pollAndReport()).toMatchObject({ reported: 0 })
+      if (reportsSent() > before) tries.push(now)
+    }
+    expect(polls()).toBe(13)
+    expect(tries).toEqual([0, 1000, 3000, 7000, 11_000])
+    const failures = logged.filter((l) => l.message === 'report failed')
+    expect(failures).toHaveLength(5)
+    expect(failures[0]!.detail).toMatchObject({ error: expect.stringMatching(/HTTP 500 to EiReport: 500 Internal Server Error/), failures: 1, retryInSeconds: 1 })
+    expect(failures[4]!.detail).toMatchObject({ failures: 5, retryInSeconds: 4 })
+    expect(logged.filter((l) => /poll/.test(l.message))).toEqual([])
+    // The VTN takes it again: the report goes at its time, and the back-off is over.
+    failing.clear()
+    now = 15_000
+    expect(await ven.pollAndReport()).toMatchObject({ reported: 2 })
+    now = 16_000
+    expect(await ven.pollAndReport()).toMatchObject({ reported: 0 })
+    expect(reportsSent()).toBe(6)
+  })
 })
+
+/** The number of oadrReportPayloads in each interval of an oadrUpdateReport. */
+async function payloadsPerInterval (body: string): Promise<number[]> {
+  const { payload } = await receiveOadr(body)
+  if (payload.type !== 'oadrUpdateReport') throw new Error(`not an oadrUpdateReport: ${payload.type}`)
+  return payload.message.oadrReport.flatMap((r) => (r.intervals ?? []).map((i) => i.payloads.length))
+}
+
+/** A VEN whose report the VTN asked for, with two cleared trades of the EMA (2.0 and 1.0 bought at 0.110). */
+async function tradingVen (more: Partial<VenOptions> = {}): Promise<OadrVen> {
+  const store = new FileReportedStore(join(mkdtempSync(join(tmpdir(), 'te-ven-')), 'reported.json'))
+  const ven = await registeredVen('0.005', '0.01', store, more)
+  await ven.requestEvents()
+  answers.set('oadrRegisterReport', answers.get('oadrRegisterReport')!.map((x) => x.replaceAll('606ac423-8385-4632-820b-f424cc5f7e84', 'ven-ema-1-trades')))
+  await ven.registerReports()
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const seller = (await HttpLmaClient.register(url, { partyID: 'seller' })).client
+  for (const [id, quantity] of [['s1', '2.0'], ['s2', '1.0']] as const) {
+    await seller.call('eiCreateTender', 'eiCreatedTender', {
+      requestID: id, partyID: 'seller', counterPartyID: 'lma',
+      eiTender: [{ tenderID: id, product: { dtStart: '2026-11-25T01:45:00.000Z', duration: 'PT15M', temixPower: { price: '0.100', quantity }, uid: id, transactiveState: 'tender', marketContext: market.marketContext, side: 'sell' } }]
+    })
+  }
+  return ven
+}

@@ -38,6 +38,10 @@ export interface VenOptions {
   tls?: TlsFiles
   /** Reporting of cleared trades (oadrUpdateReport): the market, and where reported transactions are remembered. */
   reports?: { market: MarketRules, reported: ReportedStore }
+  /** How a report the VTN refuses is retried: after firstMs, doubling per failure up to maxMs (default 30 s .. 1 h). */
+  reportBackoff?: { firstMs: number, maxMs: number }
+  /** The clock of that back-off (default Date.now). */
+  now?: () => number
   log?: (message: string, detail?: Record<string, unknown>) => void
 }
 
@@ -131,6 +135,10 @@ export class OadrVen {
   /** Push: this VEN's own endpoints (ven-routes.ts), given to the VTN when it registers; it polls when there are none. */
   pushUrl: string | undefined
 
+  /** Failed reports in a row, and when the next may go (see reportTradesWhenDue). */
+  private reportFailures = 0
+  private reportRetryAt = 0
+
   constructor (private readonly options: VenOptions) {
     this.pushUrl = options.pushUrl
   }
@@ -217,11 +225,43 @@ export class OadrVen {
     return sent + fresh.length
   }
 
+  /**
+   * reportTrades, backing off while the VTN refuses: a failure is logged as a report failure, with
+   * the VTN's answer, and the next try waits twice as long as the last (bounded), so a VTN that
+   * cannot take the report is not sent it on every poll, and the poll is not failed by it.
+   */
+  async reportTradesWhenDue (): Promise<number> {
+    const now = (this.options.now ?? Date.now)()
+    if (now < this.reportRetryAt) return 0
+    try {
+      const reported = await this.reportTrades()
+      this.reportFailures = 0
+      this.reportRetryAt = 0
+      return reported
+    } catch (error) {
+      const { firstMs, maxMs } = this.options.reportBackoff ?? { firstMs: 30_000, maxMs: 3_600_000 }
+      this.reportFailures++
+      const delayMs = Math.min(firstMs * 2 ** Math.min(this.reportFailures - 1, 30), maxMs)
+      this.reportRetryAt = now + delayMs
+      this.options.log?.('report failed', { error: error instanceof Error ? error.message : String(error), failures: this.reportFailures, retryInSeconds: delayMs / 1000 })
+      return 0
+    }
+  }
+
+  /** One round of the loop: the poll (its failure is the caller's), then the trades report when due (reportTradesWhenDue). */
+  async pollAndReport (): Promise<{ type: string, handled: HandledOadrEvent[], reported: number }> {
+    const polled = await this.poll()
+    return { ...polled, reported: this.options.reports === undefined ? 0 : await this.reportTradesWhenDue() }
+  }
+
   private async sendReport (transactions: Awaited<ReturnType<PriceEma['transactions']>>, reportID: string): Promise<void> {
-    const intervals = transactions.map((t) => ({ dtStart: t.dtStart, duration: t.duration, energy: t.side === 'buy' ? t.quantity : `-${t.quantity}`, price: t.price }))
+    const intervals = transactions.map((t) => ({ transactionID: t.transactionID, dtStart: t.dtStart, duration: t.duration, energy: t.side === 'buy' ? t.quantity : `-${t.quantity}`, price: t.price }))
     const answer = await this.send('EiReport', updateReport(randomUUID(), this.requireVenID(), this.reportRequest!, reportID, intervals, new Date().toISOString()))
     const code = responseCodeOf(answer.payload)
-    if (answer.type !== 'oadrUpdatedReport' || code !== '200') throw new Error(`the VTN answered ${answer.type} ${code ?? ''} to the trades report`)
+    if (answer.type !== 'oadrUpdatedReport' || code !== '200') {
+      const description = (answer.payload.message as { eiResponse?: { responseDescription?: string } }).eiResponse?.responseDescription
+      throw new Error(`the VTN answered ${answer.type} ${code ?? ''} ${description ?? ''} to the trades report`.trimEnd())
+    }
     await this.requireReports().reported.add(transactions.map((t) => t.transactionID))
   }
 

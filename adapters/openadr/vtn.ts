@@ -29,6 +29,7 @@ import { MAX_MESSAGE_BYTES, OadrInputError, writeOadr } from './envelope.js'
 import { distributeEvent, response, type OadrEvent } from './events.js'
 import { build, receiveOadr, type OadrMessageValue, type OadrPayload, type OadrReport } from './model.js'
 import { fingerprintOf, postTls, type TlsFiles } from './tls.js'
+import { TRADES_REPORT, tradesOf } from './reports.js'
 
 export interface VtnOptions {
   /** OpenADR VTN IDs with an upper-case letter: a well-known VEN refuses all-lower-case ones. */
@@ -478,6 +479,9 @@ export class OadrVtn {
           if (stray !== undefined || (r.intervals ?? []).some((i) => i.payloads.some((p) => !('report' in p)))) {
             return done(response('454', `report ${r.eiReportID} carries data point ${stray ?? '(not a report payload)'}, which was not asked for`, m.requestID, venID))
           }
+          // Our EMAs' trades report: energy and price per trade, each once (tradesOf).
+          const trades = request.reportName === TRADES_REPORT ? tradesOf(r) : []
+          if (typeof trades === 'string') return done(response('454', `report ${r.eiReportID} is not a trades report: ${trades}`, m.requestID, venID))
           // A report is known by its eiReportID; a VEN that leaves it empty (a well-known one does) by its content.
           const eiReportID = r.eiReportID !== undefined && r.eiReportID !== '' ? r.eiReportID : `sha256:${createHash('sha256').update(JSON.stringify(r)).digest('hex')}`
           if (this.reportKeys.has(`${venID} ${eiReportID}`) || fresh.some((f) => f.eiReportID === eiReportID)) continue

@@ -18,6 +18,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HttpLmaClient } from '../../adapters/rest/lma-client.js'
 import { FileReportedStore, OadrVen, type ReportedStore } from '../../adapters/openadr/ven.js'
+import { tradesOf, type TradedInterval } from '../../adapters/openadr/reports.js'
 import { venRoutes } from '../../adapters/openadr/ven-routes.js'
 import { OadrVtn, vtnRoutes } from '../../adapters/openadr/vtn.js'
 import { readOadr, writeOadr } from '../../adapters/openadr/envelope.js'
@@ -99,8 +100,12 @@ describe('EMA over OpenADR 2.0b, end to end with mutual TLS', () => {
     expect(await ven.reportTrades()).toBe(2)
     expect(await ven.reportTrades()).toBe(0)
     expect(vtn.reports).toHaveLength(1)
-    const intervals = vtn.reports[0]!.report.intervals!.map((i) => [i.dtStart, ...i.payloads.map((p) => ('report' in p && 'payloadFloat' in p.report.payload ? `${p.report.rID}=${p.report.payload.payloadFloat}` : '?'))])
-    expect(intervals).toEqual([['2026-06-20T12:00:00.000Z', 'energy=-2.0', 'price=0.125'], ['2026-06-20T12:15:00.000Z', 'energy=1.0', 'price=0.170']])
+    // One payload per interval (as deployed VTNs read reports); the VTN reads energy and price per trade, paired by its id.
+    expect(vtn.reports[0]!.report.intervals!.map((i) => i.payloads.length)).toEqual([1, 1, 1, 1])
+    expect(tradesOf(vtn.reports[0]!.report)).toEqual([
+      { transactionID: expect.stringMatching(/./), dtStart: '2026-06-20T12:00:00.000Z', duration: 'PT15M', energy: '-2.0', price: '0.125' },
+      { transactionID: expect.stringMatching(/./), dtStart: '2026-06-20T12:15:00.000Z', duration: 'PT15M', energy: '1.0', price: '0.170' }
+    ])
     const stored = await service.db.pool.query('SELECT ven_id, report_request_id FROM openadr_reports')
     expect(stored.rows).toEqual([{ ven_id: ven.venID, report_request_id: `${ven.venID!}-${ven.venID!}-trades` }])
 
@@ -186,7 +191,7 @@ describe('EMA over OpenADR 2.0b, end to end with mutual TLS', () => {
     Object.assign(restarted, { vtnID: ven.vtnID, venID: ven.venID, registrationID: ven.registrationID, reportRequest: ven.reportRequest })
     expect(await restarted.reportTrades()).toBe(2)
     expect(await restarted.reportTrades()).toBe(0)
-    const energy = vtn.reports.map((r) => r.report.intervals!.map((i) => i.payloads.map((p) => ('report' in p && 'payloadFloat' in p.report.payload ? p.report.payload.payloadFloat : '?'))[0]))
+    const energy = vtn.reports.map((r) => (tradesOf(r.report) as TradedInterval[]).map((t) => t.energy))
     expect(energy).toEqual([['-2.0'], ['1.0']])
     const stored = await service.db.pool.query('SELECT count(*)::int AS n FROM openadr_reports')
     expect(stored.rows).toEqual([{ n: 2 }])
