@@ -5,7 +5,8 @@
  *   - 450: a stale modification number;
  *   - 452: an unknown VEN, event, opt, registration or report request;
  *   - 453: a message at the wrong service;
- *   - 454: a data point that was not asked for;
+ *   - 454: a data point that was not asked for; a trades report whose trade lacks its energy or
+ *     price, or has one twice;
  *   - 459: a registration outside the profile, or for push without an address.
  * (463, a certificate that is not the VEN's, is in tls.test.ts.)
  */
@@ -13,6 +14,8 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { readOadr, validateOadr, writeOadr, MAX_MESSAGE_BYTES } from './envelope.js'
 import { build, readPayload, targetOf, type OadrPayload } from './model.js'
 import { OadrVtn, type VtnService } from './vtn.js'
+import { registerReport, updateReport as tradesReport } from './reports.js'
+import { testMarket } from '../../test/market.js'
 
 const target = targetOf({})
 let vtn: OadrVtn
@@ -134,5 +137,21 @@ describe('bad input to the VTN changes nothing', () => {
     expect(code(await send('EiOpt', writeOadr(build('oadrCancelOpt', { requestID: 'c4', optID: 'o2', venID }))))).toBe('452')
     expect(state()).toBe(canceled)
     expect(registrationID).toBeTypeOf('string')
+  })
+
+  it('a trades report (x-TE_CLEARED_TRADES) must pair one energy and one price per trade: 454 otherwise', async () => {
+    const market = testMarket({ granularity: 'PT15M', duration: 'PT15M' })
+    const registered = await send('EiReport', writeOadr(registerReport('r9', venID, 'trades', market, '2030-01-01T00:00:00Z')))
+    if (registered.answer?.type !== 'oadrRegisteredReport') throw new Error('no report registration')
+    const request = { reportRequestID: registered.answer.message.oadrReportRequest.find((r) => r.reportSpecifier.reportSpecifierID === 'trades')!.reportRequestID, reportSpecifierID: 'trades' }
+    const trade = { transactionID: 'tx-1', dtStart: '2030-01-01T12:00:00Z', duration: 'PT15M', energy: '2.0', price: '0.110' }
+    const report = (mangle: (xml: string) => string, id: string) => mangle(writeOadr(tradesReport('u9', venID, request, id, [trade], '2030-01-01T12:20:00Z')))
+    const before = state()
+    // The price interval named as a second energy; the energy interval named as another trade's.
+    expect(code(await send('EiReport', report((x) => x.replace('<ei:rID>price</ei:rID>', '<ei:rID>energy</ei:rID>'), 'rep-a')))).toBe('454')
+    expect(code(await send('EiReport', report((x) => x.replace('tx-1', 'tx-2'), 'rep-b')))).toBe('454')
+    expect(state()).toBe(before)
+    expect(code(await send('EiReport', report((x) => x, 'rep-c')))).toBe('200')
+    expect(vtn.reports.map((r) => r.eiReportID)).toEqual(['rep-c'])
   })
 })
