@@ -3,7 +3,7 @@
  * turns its own VTN's price events into its own tenders. A configuration with none runs none, and
  * a wrong one is refused with the field at fault.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -54,6 +54,44 @@ describe('te-gateway ema-openadr --config', () => {
     expect(tenders('ema-a')).toEqual([['sell', '0.210']])
     expect(tenders('ema-b')).toEqual([['buy', '0.080']])
     expect(vtns.map(({ vtn }) => [...vtn.vens.values()].map((v) => v.venName))).toEqual([['mg-a'], ['mg-b']])
+  })
+})
+
+describe('te-gateway ema-openadr, what the operator sees', () => {
+  let service: TestLma
+  let vtn: OadrVtn
+  let app: FastifyInstance
+  let url: string
+  beforeEach(async () => {
+    service = await startTestLma(market, '2026-06-20T10:00:00Z')
+    vtn = new OadrVtn({ vtnID: 'UTILITY-C', pollFreq: 'PT2H' })
+    app = Fastify()
+    await app.register(vtnRoutes, { vtn })
+    url = `${await app.listen({ port: 0, host: '127.0.0.1' })}/OpenADR2/Simple/2.0b`
+  }, 60_000)
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop()
+    await app.close()
+    await service.close()
+  })
+
+  it('polls as often as the VTN asks unless configured (beyond 48 s); warns loudly when both limits are 0; logs the tenders it places; keeps its token in its state directory', async () => {
+    const logged: Array<{ message: string } & Record<string, unknown>> = []
+    const log = (message: string, detail?: Record<string, unknown>) => logged.push({ message, ...detail })
+    const stateDir = mkdtempSync(join(tmpdir(), 'te-ema-state-'))
+    const [idle] = readEmaFile(file('idle.json', { emas: [{ partyID: 'ema-idle', vtnUrl: url, stateDir }] }))
+    stops.push(await startOpenadrEma(service.url, idle!, log))
+    expect(logged.filter((l) => l.message.startsWith('WARNING: import and export limits are both 0'))).toHaveLength(1)
+    expect(logged.find((l) => l.message === 'polling')).toMatchObject({ every: 7200, from: 'VTN', requestedPollFreq: 'PT2H' })
+    expect(existsSync(join(stateDir, 'ema-idle.lma-token'))).toBe(true)
+
+    logged.length = 0
+    vtn.publishPrices('urn:rtp', [{ dtStart: '2026-06-20T12:00:00Z', duration: 'PT15M', price: '0.20' }])
+    const [trading] = readEmaFile(file('trading.json', { emas: [{ partyID: 'ema-trading', vtnUrl: url, importLimit: '5', pollSeconds: 86_400, stateDir }] }))
+    stops.push(await startOpenadrEma(service.url, trading!, log))
+    expect(logged.filter((l) => l.message.startsWith('WARNING'))).toEqual([])
+    expect(logged.find((l) => l.message === 'polling')).toMatchObject({ every: 86_400, from: 'configuration' })
+    expect(logged.find((l) => l.message === 'tenders placed')).toMatchObject({ ema: 'ema-trading', tenders: [expect.objectContaining({ side: 'sell', price: '0.200', dtStart: '2026-06-20T12:00:00.000Z' })] })
   })
 })
 

@@ -5,6 +5,7 @@
  * tenders, and reports its cleared trades.
  */
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { readEmaList } from './ema-list.js'
@@ -12,6 +13,7 @@ import { every } from './every.js'
 import { PriceEma } from '../../market/ema/price-ema.js'
 import { HttpLmaClient, marketRulesAt } from '../rest/lma-client.js'
 import { FileReportedStore, OadrVen } from '../openadr/ven.js'
+import { durationMs } from '../../market/lma/time.js'
 import { venRoutes } from '../openadr/ven-routes.js'
 
 const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal such as 0.005')
@@ -27,8 +29,11 @@ export const OpenadrEmaConfig = z.object({
   markdown: decimal.default('0'),
   importLimit: decimal.default('0'),
   exportLimit: decimal.default('0'),
-  pollSeconds: z.number().int().min(1).max(3600).default(10),
-  /** Where the EMA keeps its LMA token, so a restart acts as the same party (default ./data/ema-openadr/{partyID}.lma-token). */
+  /** Seconds between polls; when absent, what the VTN asks for (oadrRequestedOadrPollFreq), else 10. */
+  pollSeconds: z.number().int().min(1).max(86_400).optional(),
+  /** Where the EMA keeps its state: its LMA token ({partyID}.lma-token) unless tokenFile says otherwise. */
+  stateDir: z.string().min(1).default('./data/ema-openadr'),
+  /** Where the EMA keeps its LMA token, so a restart acts as the same party (default {stateDir}/{partyID}.lma-token). */
   tokenFile: z.string().optional(),
   /** Report cleared trades (oadrUpdateReport), remembering what was reported in this file. */
   reportedFile: z.string().optional(),
@@ -46,12 +51,28 @@ export function readEmaFile (file: string): OpenadrEmaConfig[] {
 
 type Log = (message: string, detail?: Record<string, unknown>) => void
 
+const isZero = (decimal: string): boolean => /^0+(\.0+)?$/.test(decimal)
+
+/** The poll period: the operator's, else the VTN's requested one (whole seconds, 1 s to a day), else 10 s. */
+export function pollSecondsOf (configured: number | undefined, requestedPollFreq: string | undefined): { seconds: number, from: 'configuration' | 'VTN' | 'default' } {
+  if (configured !== undefined) return { seconds: configured, from: 'configuration' }
+  if (requestedPollFreq !== undefined) {
+    let ms = Number.NaN
+    try { ms = durationMs(requestedPollFreq) } catch { /* not a duration we read: the default */ }
+    if (Number.isFinite(ms) && ms > 0) return { seconds: Math.min(Math.max(Math.round(ms / 1000), 1), 86_400), from: 'VTN' }
+  }
+  return { seconds: 10, from: 'default' }
+}
+
 /** Starts one EMA; returns its stop function. */
 export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log: Log): Promise<() => Promise<void>> {
   const elog: Log = (message, detail) => log(message, { ema: c.partyID, ...detail })
   const market = await marketRulesAt(lmaUrl, c.marketContext)
-  const { client, lmaPartyID } = await HttpLmaClient.registerOnce(lmaUrl, { partyID: c.partyID, partyRole: 'ema', marketContext: [market.marketContext] }, c.tokenFile ?? `./data/ema-openadr/${c.partyID}.lma-token`)
-  const ema = new PriceEma({ partyID: c.partyID, lmaPartyID, market, markup: c.markup, markdown: c.markdown, importLimit: c.importLimit, exportLimit: c.exportLimit }, client)
+  if (isZero(c.importLimit) && isZero(c.exportLimit)) {
+    elog('WARNING: import and export limits are both 0: the EMA opts in to price events but places no tenders; give --import-limit and/or --export-limit (importLimit, exportLimit)')
+  }
+  const { client, lmaPartyID } = await HttpLmaClient.registerOnce(lmaUrl, { partyID: c.partyID, partyRole: 'ema', marketContext: [market.marketContext] }, c.tokenFile ?? join(c.stateDir, `${c.partyID}.lma-token`))
+  const ema = new PriceEma({ partyID: c.partyID, lmaPartyID, market, markup: c.markup, markdown: c.markdown, importLimit: c.importLimit, exportLimit: c.exportLimit, log: elog }, client)
   const tls = c.tls === undefined ? undefined : { cert: readFileSync(c.tls.cert), key: readFileSync(c.tls.key), ca: readFileSync(c.tls.ca) }
   const ven = new OadrVen({
     vtnUrl: c.vtnUrl, venName: c.venName, ema, log: elog,
@@ -69,11 +90,14 @@ export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log:
   if (c.reportedFile !== undefined) {
     // A VTN that takes no reports (or none of ours) leaves the EMA trading, unreported.
     const request = await ven.registerReports().catch((error: unknown) => { elog('report registration failed', { error: String(error) }); return undefined })
-    elog('report request', { request: request ?? 'none: the VTN did not ask for the trades report' })
+    if (request === undefined) elog('WARNING: the VTN did not ask for the trades report (a VTN may take only TELEMETRY_USAGE): cleared trades are not reported to it')
+    else elog('report request', { request })
   }
   elog('events', { handled: await ven.requestEvents() })
   // In push mode the poll still runs: it fetches what a failed push did not deliver.
-  const stop = every(c.pollSeconds, async () => {
+  const poll = pollSecondsOf(c.pollSeconds, ven.requestedPollFreq)
+  elog('polling', { every: poll.seconds, from: poll.from, ...(ven.requestedPollFreq !== undefined && { requestedPollFreq: ven.requestedPollFreq }) })
+  const stop = every(poll.seconds, async () => {
     // A report the VTN refuses backs off and is logged as a report failure; it does not fail the poll.
     const p = await ven.pollAndReport()
     if (p.handled.length > 0) elog('events', { handled: p.handled })

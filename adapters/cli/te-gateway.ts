@@ -141,14 +141,15 @@ program.command('ema-openadr')
   .option('--markdown <decimal>', 'taken off the utility price for what it buys (exports)', '0')
   .option('--import-limit <quantity>', 'what the connection imports per market interval', '0')
   .option('--export-limit <quantity>', 'what the connection exports per market interval', '0')
-  .option('--every <seconds>', 'seconds between polls', seconds, 10)
+  .option('--every <seconds>', 'seconds between polls (default: what the VTN asks for, oadrRequestedOadrPollFreq, else 10)', seconds)
+  .option('--state-dir <dir>', 'where the EMA keeps its state (its LMA token)', './data/ema-openadr')
   .option('--reported <file>', 'report cleared trades to the VTN (oadrUpdateReport), remembering what was reported in this file', env.EMA_REPORTED_FILE)
   .option('--cert <pem>', 'mutual TLS: our client certificate (with --key and --ca)')
   .option('--key <pem>', 'mutual TLS: its private key')
   .option('--ca <pem>', 'mutual TLS: the CA the VTN\'s certificate must chain to')
   .option('--push-url <url>', 'push: register for push, giving the VTN this URL of our endpoints')
   .option('--push-port <port>', 'push: serve our endpoints on this port', port)
-  .action(async (o: { lma: string, config?: string, vtn?: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every: number, reported?: string, cert?: string, key?: string, ca?: string, pushUrl?: string, pushPort?: number }) => {
+  .action(async (o: { lma: string, config?: string, vtn?: string, partyId: string, venName: string, market?: string, markup: string, markdown: string, importLimit: string, exportLimit: string, every?: number, stateDir: string, reported?: string, cert?: string, key?: string, ca?: string, pushUrl?: string, pushPort?: number }) => {
     const log = (message: string, detail?: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }))
     let emas
     if (o.config !== undefined) {
@@ -159,8 +160,8 @@ program.command('ema-openadr')
       if (tlsGiven !== 0 && tlsGiven !== 3) throw new InvalidArgumentError('mutual TLS needs all of --cert, --key and --ca')
       if ((o.pushUrl === undefined) !== (o.pushPort === undefined)) throw new InvalidArgumentError('push needs both --push-url and --push-port')
       emas = [OpenadrEmaConfig.parse({
-        partyID: o.partyId, vtnUrl: o.vtn, venName: o.venName, markup: o.markup, markdown: o.markdown, importLimit: o.importLimit, exportLimit: o.exportLimit, pollSeconds: o.every,
-        ...(o.market !== undefined && { marketContext: o.market }), ...(o.reported !== undefined && { reportedFile: o.reported }),
+        partyID: o.partyId, vtnUrl: o.vtn, venName: o.venName, markup: o.markup, markdown: o.markdown, importLimit: o.importLimit, exportLimit: o.exportLimit, stateDir: o.stateDir,
+        ...(o.every !== undefined && { pollSeconds: o.every }), ...(o.market !== undefined && { marketContext: o.market }), ...(o.reported !== undefined && { reportedFile: o.reported }),
         ...(tlsGiven === 3 && { tls: { cert: o.cert, key: o.key, ca: o.ca } }),
         ...(o.pushUrl !== undefined && { push: { url: o.pushUrl, port: o.pushPort } })
       })]

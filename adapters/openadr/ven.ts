@@ -134,6 +134,8 @@ export class OadrVen {
   reportRequest: ReportRequest | undefined
   /** Push: this VEN's own endpoints (ven-routes.ts), given to the VTN when it registers; it polls when there are none. */
   pushUrl: string | undefined
+  /** How often the VTN asks to be polled (oadrRequestedOadrPollFreq, an ISO 8601 duration), as it said when we registered. */
+  requestedPollFreq: string | undefined
 
   /** Failed reports in a row, and when the next may go (see reportTradesWhenDue). */
   private reportFailures = 0
@@ -160,6 +162,7 @@ export class OadrVen {
     if (created.vtnID !== this.vtnID) throw new Error(`the VTN answered as ${created.vtnID}, then as ${this.vtnID}`)
     this.venID = created.venID
     this.registrationID = created.registrationID
+    this.requestedPollFreq = created.pollFreq
     this.options.log?.(renewing.venID === undefined ? 'registered' : 're-registered', { vtnID: this.vtnID, venID: this.venID, registrationID: this.registrationID })
   }
 

@@ -32,6 +32,8 @@ export interface PriceEmaConfig {
   /** What the connection can import in one market interval, in the market's quantity unit; "0" offers nothing. */
   importLimit: string
   exportLimit: string
+  /** Told of every tender placed and withdrawn (an operator's log). */
+  log?: (message: string, detail?: Record<string, unknown>) => void
 }
 
 /** A utility price for a span of time (an OpenADR interval). */
@@ -168,6 +170,10 @@ export class PriceEma {
         }))
       })
       if (answer.status !== 200) throw new Error(`the LMA refused the tenders of event ${event.eventID}: ${answer.payload.eiResponse.responseCode} ${answer.payload.eiResponse.responseDescription ?? ''}`)
+      this.config.log?.(known === undefined ? 'tenders placed' : 'tenders placed, replacing', {
+        eventID: event.eventID, modificationNumber: event.modificationNumber,
+        tenders: planned.map((t) => ({ tenderID: t.tenderID, side: t.side, dtStart: t.dtStart, price: t.price, quantity: t.quantity }))
+      })
     }
     this.events.set(event.eventID, { modificationNumber: event.modificationNumber, tenderIDs: planned.map((t) => t.tenderID), status: event.status })
     return known === undefined ? 'created' : 'replaced'
@@ -185,6 +191,7 @@ export class PriceEma {
       requestID: `${this.config.partyID}-${eventID}-m${handled.modificationNumber}-cancel`, partyID: this.config.partyID, counterPartyID: this.config.lmaPartyID, tenderID: ids
     })
     if (answer.status !== 200) throw new Error(`the LMA refused to cancel the tenders of event ${eventID}: ${answer.payload.eiResponse.responseCode} ${answer.payload.eiResponse.responseDescription ?? ''}`)
+    this.config.log?.('tenders withdrawn', { eventID, modificationNumber: handled.modificationNumber, tenderIDs: ids })
   }
 
   /** A cancellation of an event this EMA does not remember (it restarted): its tenders are named by the event. */
