@@ -67,6 +67,18 @@ describe('price EMA against the LMA', () => {
     expect(open()).toEqual([])
   })
 
+  it('tells its log of every tender it places, replaces and withdraws', async () => {
+    const logged: Array<[string, Record<string, unknown> | undefined]> = []
+    const ema = new PriceEma({ ...config(), log: (message, detail) => logged.push([message, detail]) }, client)
+    await ema.onEvent(sessionEvent(0))
+    await ema.onEvent(sessionEvent(1, ['0.10', '0.10', '0.10', '0.10']))
+    await ema.onEvent(sessionEvent(2, undefined, 'cancelled'))
+    expect(logged.map(([m, d]) => [m, d?.modificationNumber, ((d?.tenders ?? d?.tenderIDs) as unknown[]).length])).toEqual([
+      ['tenders placed', 0, 6], ['tenders withdrawn', 0, 6], ['tenders placed, replacing', 1, 6], ['tenders withdrawn', 1, 6]
+    ])
+    expect(logged[2]![1]!.tenders).toContainEqual(expect.objectContaining({ side: 'sell', price: '0.105', dtStart: expect.stringMatching(/T11:45/) }))
+  })
+
   it('a restarted EMA that sees the same event again changes nothing; a cancellation it does not remember still withdraws the tenders', async () => {
     expect(await new PriceEma(config(), client).onEvent(sessionEvent(0))).toBe('created')
     expect(await new PriceEma(config(), client).onEvent(sessionEvent(0))).toBe('created')
