@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FixSessionEndpoint, type FixSessionConfig, type ReceivedMessage } from './endpoint.js'
-import { fixTime, RawPeer, type Field, type Frame, type PeerIds } from './test-peer.js'
+import { buildFrame, fixTime, RawPeer, type Field, type Frame, type PeerIds } from './test-peer.js'
 
 const ORDER: Field[] = [[11, 'ord-1'], [55, 'KWH'], [54, '1'], [60, '20260101-00:00:00.000'], [38, 5], [40, '1']]
 const ORDER_BODY = { ClOrdID: 'gw-1', Instrument: { Symbol: 'KWH' }, Side: '2', TransactTime: new Date('2026-01-01T00:00:00Z'), OrderQtyData: { OrderQty: 7 }, OrdType: '1' }
@@ -414,5 +414,74 @@ describe('FIX session: our initiator against a raw acceptor', () => {
     await expectAlive(acceptorPeer)
     expect(received.map(m => [m.seqNum, m.possDup])).toEqual([[2, true]])
     expect(endpoint.isLoggedOn).toBe(true)
+  })
+})
+
+describe('FIX session: a bad Logon, and settings a counterparty may need (issue 13)', () => {
+  it('refuses a Logon with a SendingTime too far off by disconnecting, without a Reject (a Logout saying why first by default)', async () => {
+    const { port } = await acceptor()
+    const p = await peer(port)
+    p.logon(30, [], [[52, fixTime(new Date(Date.now() - 3_600_000))]])
+    const logout = await p.next()
+    expect([logout.msgType, logout.get(58)]).toEqual(['5', expect.stringMatching(/Logon refused: SendingTime accuracy problem/)])
+    await p.closed()
+  })
+
+  it('with logoutBeforeRefusingLogon false, refuses a bad Logon (CompID, BeginString, SendingTime) by disconnecting only, as QuickFIX', async () => {
+    const { port, ended } = await acceptor({ logoutBeforeRefusingLogon: false })
+    const cases: Array<{ ids: PeerIds, header: Field[] }> = [
+      { ids: { sender: 'INTRUDER', target: 'GW' }, header: [] },
+      { ids: { sender: 'PEER', target: 'GW', beginString: 'FIX.4.2' }, header: [] },
+      { ids: { sender: 'PEER', target: 'GW' }, header: [[52, fixTime(new Date(Date.now() - 3_600_000))]] }
+    ]
+    for (const [i, c] of cases.entries()) {
+      const p = await peer(port, c.ids)
+      p.logon(30, [], c.header)
+      await p.closed()
+      expect(p.drain()).toEqual([])
+      await waitFor(() => ended.length === i + 1)
+      expect(ended[i]).toMatch(/^Logon refused: /)
+    }
+  })
+
+  it('closes a connection whose first message is garbled (QuickFIX: no session to ignore it within)', async () => {
+    const { port, ended } = await acceptor()
+    const p = await peer(port)
+    const { raw } = p.frame('A', [[98, 0], [108, 30]])
+    p.write(raw.replace(/\x019=(\d+)\x01/, (_, n: string) => `\x019=${Number(n) - 7}\x01`))
+    await p.closed()
+    await waitFor(() => ended.length === 1)
+    expect(ended[0]).toMatch(/garbled message before Logon/)
+  })
+
+  it('within a session, answers a wrong BeginString with Logout "Incorrect BeginString" and disconnects', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port)
+    p.write(buildFrame([[35, '1'], [49, 'PEER'], [56, 'GW'], [34, p.nextSeqNum++], [52, fixTime()], [112, 'x']], 'FIX.4.1'))
+    const logout = await p.nextNonHeartbeat()
+    expect([logout.msgType, logout.get(58)]).toEqual(['5', 'Incorrect BeginString'])
+    await p.closed()
+  })
+
+  it('with sendResetSeqNumFlagN false, logs on without ResetSeqNumFlag=N; with logoutConfirmationText false, confirms a Logout without Text', async () => {
+    const { port } = await acceptor({ sendResetSeqNumFlagN: false, logoutConfirmationText: false })
+    const p = await peer(port)
+    p.logon(30)
+    const logon = await p.next()
+    expect(logon.msgType).toBe('A')
+    expect(logon.get(141)).toBeUndefined()
+    p.send('5')
+    const confirmation = await p.nextNonHeartbeat()
+    expect(confirmation.msgType).toBe('5')
+    expect(confirmation.get(58)).toBeUndefined()
+  })
+
+  it('by default, logs on with ResetSeqNumFlag=N and confirms a Logout with a Text', async () => {
+    const { port } = await acceptor()
+    const p = await peer(port)
+    p.logon(30)
+    expect((await p.next()).get(141)).toBe('N')
+    p.send('5')
+    expect((await p.nextNonHeartbeat()).get(58)).toBeDefined()
   })
 })

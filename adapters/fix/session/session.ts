@@ -58,6 +58,17 @@ export interface SessionOptions {
   sendingTimeToleranceMs?: number
   /** A connection that has not logged on within this long is closed (QuickFIX's LogonTimeout). Default 10 s. */
   logonTimeoutMs?: number
+  behaviour?: SessionBehaviour
+}
+
+/** What counterparties differ on; the defaults say more, QuickFIX's choice is given for each. */
+export interface SessionBehaviour {
+  /** Our Logon carries ResetSeqNumFlag=N when we do not reset (default true; QuickFIX omits it). */
+  sendResetSeqNumFlagN?: boolean
+  /** A refused Logon (CompIDs, BeginString, SendingTime) gets a Logout saying why before the disconnect (default true; QuickFIX disconnects only). */
+  logoutBeforeRefusingLogon?: boolean
+  /** Our Logout confirming the counterparty's carries a Text (default true; QuickFIX sends none). */
+  logoutConfirmationText?: boolean
 }
 
 const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
@@ -71,6 +82,7 @@ export class GatewaySession extends AsciiSession {
   private readonly events: SessionEvents
   private readonly toleranceMs: number
   private readonly logonTimeoutMs: number
+  private readonly behaviour: Required<SessionBehaviour>
   private logonTimer: NodeJS.Timeout | null = null
   /** Store writes (and resend reads) in wire order, whatever the store's own latency. */
   private storeWrites: Promise<void> = Promise.resolve()
@@ -94,6 +106,12 @@ export class GatewaySession extends AsciiSession {
     this.events = options.events
     this.toleranceMs = options.sendingTimeToleranceMs ?? DEFAULT_SENDING_TIME_TOLERANCE_MS
     this.logonTimeoutMs = options.logonTimeoutMs ?? 10_000
+    const b = options.behaviour ?? {}
+    this.behaviour = {
+      sendResetSeqNumFlagN: b.sendResetSeqNumFlagN ?? true,
+      logoutBeforeRefusingLogon: b.logoutBeforeRefusingLogon ?? true,
+      logoutConfirmationText: b.logoutConfirmationText ?? true
+    }
     this.replayPlanner = new ReplayPlanner(config, (seqNum, e) => this.sessionLogger.warning(`stored message ${seqNum} unreadable, gap-filled: ${e.message}`))
     // Our onMsg validates every message itself; the shipped integrity check would reject twice.
     this.checkMsgIntegrity = false
@@ -174,6 +192,14 @@ export class GatewaySession extends AsciiSession {
     this.stop()
   }
 
+  /**
+   * A garbled message was dropped before it reached us. Within a session it is ignored (FIX); before
+   * the Logon, the connection is not a FIX session we can trust and is closed, as QuickFIX does.
+   */
+  onGarbled (reason: string): void {
+    if (!this.loggedOn && !this.isStopped) this.disconnectNow(`garbled message before Logon (${reason})`)
+  }
+
   get isStopped (): boolean {
     return this.getState() === SessionState.Stopped
   }
@@ -198,7 +224,9 @@ export class GatewaySession extends AsciiSession {
 
     const beginString = view.getString(Tag.BeginString)
     if (beginString !== description.BeginString) {
-      this.logoutAndDisconnect(`Incorrect BeginString ${beginString ?? '(none)'}, expecting ${description.BeginString}`)
+      // QuickFIX's text, without the values: the Logout is the answer whatever the BeginString.
+      if (this.loggedOn) this.logoutAndDisconnect('Incorrect BeginString')
+      else this.refuseLogon(`Incorrect BeginString ${beginString ?? '(none)'}, expecting ${description.BeginString}`)
       return
     }
     const ids = { ours: description.SenderCompId, theirs: description.TargetCompID }
@@ -214,8 +242,13 @@ export class GatewaySession extends AsciiSession {
         return
       }
       if (idProblem) {
-        // No session to reject within: the Logon is refused with a Logout saying why.
-        this.logoutAndDisconnect(`Logon refused: ${idProblem.text}`)
+        // No session to reject within: the Logon is refused, without a Reject.
+        this.refuseLogon(idProblem.text)
+        return
+      }
+      const logonTimeProblem = sendingTimeProblem(asDate(view.getTyped(Tag.SendingTime)), new Date(), this.toleranceMs)
+      if (logonTimeProblem) {
+        this.refuseLogon(logonTimeProblem.text)
         return
       }
     } else if (idProblem) {
@@ -466,6 +499,12 @@ export class GatewaySession extends AsciiSession {
     setImmediate(() => this.stop())
   }
 
+  /** A Logon we do not accept: disconnect, after a Logout saying why if the behaviour says so. */
+  private refuseLogon (reason: string): void {
+    if (this.behaviour.logoutBeforeRefusingLogon) this.logoutAndDisconnect(`Logon refused: ${reason}`)
+    else this.disconnect(`Logon refused: ${reason}`)
+  }
+
   private disconnect (reason: string): void {
     this.sessionLogger.warning(`disconnect: ${reason}`)
     this.stoppedReason = reason
@@ -505,6 +544,12 @@ export class GatewaySession extends AsciiSession {
       // jspurefix puts a date in every Heartbeat's TestReqID; FIX has it only in the answer to a TestRequest.
       const { TestReqID: _unsolicited, ...heartbeat } = obj
       obj = heartbeat
+    } else if (msgType === AdminMsgType.Logon && obj['ResetSeqNumFlag'] === false && !this.behaviour.sendResetSeqNumFlagN) {
+      const { ResetSeqNumFlag: _n, ...logon } = obj
+      obj = logon
+    } else if (msgType === AdminMsgType.Logout && !this.behaviour.logoutConfirmationText && this.getState() === SessionState.ConfirmingLogout) {
+      const { Text: _text, ...logout } = obj
+      obj = logout
     }
     this.holdWritesUntilTurnEnds()
     super.send(msgType, obj, (error, result) => {
