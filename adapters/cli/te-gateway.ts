@@ -17,6 +17,7 @@ import { lmeRoutes } from '../rest/lme.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
 import { every } from './every.js'
+import { intervalCount, minutes, port, seconds } from './arguments.js'
 import { FixEmaConfig, LiquiditySpec, readFixEmaFile, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
 import { fixSessionCommand } from '../fix/session/cli.js'
 import { jsonLog } from '../fix/session/log.js'
@@ -34,24 +35,6 @@ import { negativeDocuments, positiveDocuments } from '../../conformance/examples
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const env = process.env
-
-function port (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is 0..65535')
-  return n
-}
-
-function positive (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 48) throw new InvalidArgumentError('a whole number from 1 to 48')
-  return n
-}
-
-function minutes (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 1440) throw new InvalidArgumentError('whole minutes from 1 to 1440')
-  return n
-}
 
 /** A commander argument checked by a zod schema; its message is the error. */
 function zodArgument<T> (schema: z.ZodType<T>, value: string): T {
@@ -75,7 +58,7 @@ program.command('demo', { isDefault: true })
   .description('run a demo microgrid (loads, PV, a battery) trading over HTTP for a few intervals, then stay up with the API docs at /docs')
   .option('-p, --port <port>', 'LMA port; the TEUAs listen on the next one', port, Number(env.PORT ?? 3000))
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
-  .option('-n, --intervals <count>', 'delivery intervals to trade', positive, 4)
+  .option('-n, --intervals <count>', 'delivery intervals to trade', intervalCount, 4)
   .option('-c, --config <file>', 'supervisory controllers (JSON)', `${root}market/sc/demo-microgrid.json`)
   .option('--data-dir <dir>', 'embedded PostgreSQL directory, when DATABASE_URL is unset (the demo starts it afresh)', env.DATA_DIR ?? './data/demo')
   .option('--fix-venue', 'attach an external FIX venue (our simulator) and an EMA trading the microgrid\'s shortfall and surplus there')
@@ -118,8 +101,8 @@ program.command('teua')
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('-c, --config <file>', 'supervisory controllers (JSON)', `${root}market/sc/demo-microgrid.json`)
   .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
-  .option('--every <seconds>', 'seconds between planning passes', positive, 10)
-  .option('--horizon <intervals>', 'how many coming intervals to plan', positive, 3)
+  .option('--every <seconds>', 'seconds between planning passes', seconds, 10)
+  .option('--horizon <intervals>', 'how many coming intervals to plan', intervalCount, 3)
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
   .action(async (o: { lma: string, port: number, host: string, config: string, market?: string, every: number, horizon: number, logLevel: string }) => {
     const market = await marketRulesAt(o.lma, o.market)
@@ -141,7 +124,7 @@ program.command('ema-openadr')
   .option('--markdown <decimal>', 'taken off the utility price for what it buys (exports)', '0')
   .option('--import-limit <quantity>', 'what the connection imports per market interval', '0')
   .option('--export-limit <quantity>', 'what the connection exports per market interval', '0')
-  .option('--every <seconds>', 'seconds between polls', positive, 10)
+  .option('--every <seconds>', 'seconds between polls', seconds, 10)
   .option('--reported <file>', 'report cleared trades to the VTN (oadrUpdateReport), remembering what was reported in this file', env.EMA_REPORTED_FILE)
   .option('--cert <pem>', 'mutual TLS: our client certificate (with --key and --ca)')
   .option('--key <pem>', 'mutual TLS: its private key')
@@ -182,11 +165,11 @@ program.command('fix-venue')
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('--sender-comp-id <id>', 'our SenderCompID', 'VENUE')
   .option('--target-comp-id <id>', 'the EMA\'s CompID', 'TE-EMA')
-  .option('--heartbeat <seconds>', 'HeartBtInt', positive, 30)
+  .option('--heartbeat <seconds>', 'HeartBtInt', seconds, 30)
   .option('--price-scale <n>', 'decimal places of venue prices', Number, 0)
   .option('--quantity-scale <n>', 'decimal places of venue quantities', Number, 4)
   .option('--duration <iso>', 'the venue\'s delivery intervals', 'PT1H')
-  .option('--horizon <n>', 'coming intervals kept liquid', positive, 24)
+  .option('--horizon <n>', 'coming intervals kept liquid', intervalCount, 24)
   .option('--liquidity <order...>', 'house orders per interval, side:price:quantity in venue units', (v: string, all: string[] = []) => [...all, v], ['sell:150:0.0200', 'buy:60:0.0200'])
   .option('--store-dir <dir>', 'FIX session store', './data/fix-venue')
   .option('--log-level <level>', 'session log level', env.LOG_LEVEL ?? 'info')
@@ -207,7 +190,7 @@ program.command('ema-fix')
   .option('--venue <host:port>', 'the venue\'s FIX acceptor', '127.0.0.1:9878')
   .option('--sender-comp-id <id>', 'our SenderCompID', 'TE-EMA')
   .option('--target-comp-id <id>', 'the venue\'s CompID', 'VENUE')
-  .option('--heartbeat <seconds>', 'HeartBtInt', positive, 30)
+  .option('--heartbeat <seconds>', 'HeartBtInt', seconds, 30)
   .option('--party-id <id>', 'the EMA\'s party at the LMA', 'ema-fix')
   .option('--market <context>', 'market context to trade in (default: the LMA\'s first)')
   .option('--markup <decimal>', 'margin per unit on what it trades back locally', '0.005')
@@ -217,8 +200,8 @@ program.command('ema-fix')
   .option('--price-scale <n>', 'decimal places of venue prices', Number, 0)
   .option('--quantity-shift <n>', 'venue quantity = local quantity x 10^n (-3: kWh locally, MWh at the venue)', Number, -3)
   .option('--quantity-scale <n>', 'decimal places of venue quantities', Number, 4)
-  .option('--every <seconds>', 'seconds between rounds', positive, 10)
-  .option('--horizon <intervals>', 'how many coming intervals to trade', positive, 3)
+  .option('--every <seconds>', 'seconds between rounds', seconds, 10)
+  .option('--horizon <intervals>', 'how many coming intervals to trade', intervalCount, 3)
   .option('--store-dir <dir>', 'FIX session store', './data/ema-fix')
   .addOption(new Option('--session-store <kind>', 'where FIX sessions keep their sequence numbers and sent messages').choices(['file', 'postgres']).default('file'))
   .option('--data-dir <dir>', 'embedded PostgreSQL for the FIX message ledger, when DATABASE_URL is unset', './data/ema-fix/ledger')
