@@ -14,6 +14,9 @@ import { AsciiSession, MsgView } from 'jspurefix'
 import { FixSession } from 'jspurefix/dist/transport/session/fix-session.js'
 import { AsciiMsgTransmitter } from 'jspurefix/dist/transport/ascii/ascii-msg-transmitter.js'
 import { AsciiView } from 'jspurefix/dist/buffer/ascii/ascii-view.js'
+import { AsciiEncoder } from 'jspurefix/dist/buffer/ascii/ascii-encoder.js'
+import { MsgEncoder } from 'jspurefix/dist/buffer/msg-encoder.js'
+import { ElasticBuffer } from 'jspurefix'
 import { makeSessionScope } from 'jspurefix/dist/runtime/session-scope.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { FixSessionEndpoint, type ReceivedMessage } from './endpoint.js'
@@ -74,6 +77,12 @@ describe('jspurefix internals we override', () => {
       [FixSession, 'getState', 0],
       [FixSession, 'stop', 0],
       [AsciiMsgTransmitter, 'encodeMessage', 2], // wrapped by EncodeGuard
+      [AsciiEncoder, 'reset', 0], // EncodeGuard empties a half-written message
+      [MsgEncoder, 'encode', 2], // wrapped per encoder by raw-body.ts
+      [AsciiEncoder, 'WriteTagEquals', 1], // raw-body.ts writes fields as given
+      [AsciiEncoder, 'writeDelimiter', 2],
+      [ElasticBuffer, 'writeBuffer', 1],
+      [ElasticBuffer, 'getPos', 0],
       [AsciiView, 'clone', 0], // received.ts keeps a copy of the view
       [MsgView, 'toObject', 0]
     ]
