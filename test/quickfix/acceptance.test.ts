@@ -23,7 +23,7 @@ const VERSIONS: ReadonlyArray<{ folder: string, version: EchoVersion }> = [
 ]
 
 /** Scripts passed with the same fields, at least (raised as the session layer is fixed). */
-const FLOOR: Readonly<Record<string, number>> = { fix42: 2, fix44: 1, fix50sp2: 1 }
+const FLOOR: Readonly<Record<string, number>> = { fix42: 42, fix44: 45, fix50sp2: 44 }
 
 /** Scripts run at once: each has its own acceptor; most of a script's time is waiting. */
 const CONCURRENCY = 6

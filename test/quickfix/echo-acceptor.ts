@@ -58,6 +58,10 @@ export async function startEchoAcceptor (version: EchoVersion, specDir: string, 
     beginString: version,
     dictionary: dictionaryFor(version, specDir),
     storeDir,
+    // QuickFIX's choices where counterparties differ.
+    sendResetSeqNumFlagN: false,
+    logoutBeforeRefusingLogon: false,
+    logoutConfirmationText: false,
     ...extra
   }, new EchoApplication())
   const { port } = await endpoint.start()

@@ -16,7 +16,7 @@ import { GatewaySession, type ReceivedMessage } from './session.js'
 import type { FieldPair } from './received.js'
 import { FileSessionStore, sessionDirectory, type SequenceNumbers, type SessionStore, type StoreSync } from './store.js'
 import type { SessionTlsConfig } from './tls.js'
-import { GatewayTcpAcceptor, GatewayTcpInitiator } from './transport.js'
+import { GatewayTcpAcceptor, GatewayTcpInitiator, GuardedDuplex } from './transport.js'
 
 export type { ReceivedMessage } from './session.js'
 export type { FieldPair } from './received.js'
@@ -73,6 +73,12 @@ export interface FixSessionConfig {
   /** Initiator: give up connecting after this long. Default 10. */
   connectTimeoutSeconds?: number
   log?: SessionLog
+  /** Our Logon carries ResetSeqNumFlag=N when we do not reset. Default true; QuickFIX omits it. */
+  sendResetSeqNumFlagN?: boolean
+  /** A refused Logon gets a Logout saying why before the disconnect. Default true; QuickFIX only disconnects. */
+  logoutBeforeRefusingLogon?: boolean
+  /** Our Logout confirming the counterparty's carries a Text. Default true; QuickFIX sends none. */
+  logoutConfirmationText?: boolean
 }
 
 const definitionsByName = new Map<string, Promise<FixDefinitions>>()
@@ -255,6 +261,11 @@ export class FixSessionEndpoint implements FixSessionHandle {
       store: this.store,
       sendingTimeToleranceMs: (this.config.sendingTimeToleranceSeconds ?? 120) * 1000,
       logonTimeoutMs: (this.config.logonTimeoutSeconds ?? 10) * 1000,
+      behaviour: {
+        sendResetSeqNumFlagN: this.config.sendResetSeqNumFlagN,
+        logoutBeforeRefusingLogon: this.config.logoutBeforeRefusingLogon,
+        logoutConfirmationText: this.config.logoutConfirmationText
+      },
       events: {
         onLogon: () => {
           this.log.info('logged on')
@@ -273,6 +284,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
       }
     })
     this.session = session
+    if (transport.duplex instanceof GuardedDuplex) transport.duplex.garbledListener = (reason) => session.onGarbled(reason)
     // run() settles when the session ends; how it ended is reported through onStopped.
     session.run(transport).catch(() => {})
   }

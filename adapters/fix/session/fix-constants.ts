@@ -44,8 +44,13 @@ export const RejectReason = {
   InvalidTagNumber: 0,
   RequiredTagMissing: 1,
   TagNotDefinedForMsgType: 2,
+  TagWithoutValue: 4,
   ValueIsIncorrect: 5,
+  IncorrectDataFormat: 6,
   CompIdProblem: 9,
   SendingTimeAccuracyProblem: 10,
-  InvalidMsgType: 11
+  InvalidMsgType: 11,
+  TagAppearsMoreThanOnce: 13,
+  TagOutOfRequiredOrder: 14,
+  IncorrectNumInGroupCount: 16
 } as const

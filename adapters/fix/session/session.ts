@@ -25,7 +25,8 @@ import { AsciiSession, SessionState } from 'jspurefix'
 import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
 import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
 import { EncodeGuard } from './encode-guard.js'
-import { lazyReceivedMessage, type FieldPair } from './received.js'
+import { fieldPairs, lazyReceivedMessage, type FieldPair } from './received.js'
+import { DictionaryCheck, REJECT_TEXT } from './dictionary-check.js'
 import { allowRawBodies, rawBody } from './raw-body.js'
 import { ReplayPlanner } from './replay.js'
 import type { SessionStore } from './store.js'
@@ -58,6 +59,17 @@ export interface SessionOptions {
   sendingTimeToleranceMs?: number
   /** A connection that has not logged on within this long is closed (QuickFIX's LogonTimeout). Default 10 s. */
   logonTimeoutMs?: number
+  behaviour?: SessionBehaviour
+}
+
+/** What counterparties differ on; the defaults say more, QuickFIX's choice is given for each. */
+export interface SessionBehaviour {
+  /** Our Logon carries ResetSeqNumFlag=N when we do not reset (default true; QuickFIX omits it). */
+  sendResetSeqNumFlagN?: boolean
+  /** A refused Logon (CompIDs, BeginString, SendingTime) gets a Logout saying why before the disconnect (default true; QuickFIX disconnects only). */
+  logoutBeforeRefusingLogon?: boolean
+  /** Our Logout confirming the counterparty's carries a Text (default true; QuickFIX sends none). */
+  logoutConfirmationText?: boolean
 }
 
 const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
@@ -68,9 +80,11 @@ const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
 
 export class GatewaySession extends AsciiSession {
   private readonly gatewayStore: SessionStore
+  private readonly checks: DictionaryCheck
   private readonly events: SessionEvents
   private readonly toleranceMs: number
   private readonly logonTimeoutMs: number
+  private readonly behaviour: Required<SessionBehaviour>
   private logonTimer: NodeJS.Timeout | null = null
   /** Store writes (and resend reads) in wire order, whatever the store's own latency. */
   private storeWrites: Promise<void> = Promise.resolve()
@@ -91,9 +105,16 @@ export class GatewaySession extends AsciiSession {
   constructor (config: IJsFixConfig, options: SessionOptions) {
     super(config)
     this.gatewayStore = options.store
+    this.checks = DictionaryCheck.for(config.definitions)
     this.events = options.events
     this.toleranceMs = options.sendingTimeToleranceMs ?? DEFAULT_SENDING_TIME_TOLERANCE_MS
     this.logonTimeoutMs = options.logonTimeoutMs ?? 10_000
+    const b = options.behaviour ?? {}
+    this.behaviour = {
+      sendResetSeqNumFlagN: b.sendResetSeqNumFlagN ?? true,
+      logoutBeforeRefusingLogon: b.logoutBeforeRefusingLogon ?? true,
+      logoutConfirmationText: b.logoutConfirmationText ?? true
+    }
     this.replayPlanner = new ReplayPlanner(config, (seqNum, e) => this.sessionLogger.warning(`stored message ${seqNum} unreadable, gap-filled: ${e.message}`))
     // Our onMsg validates every message itself; the shipped integrity check would reject twice.
     this.checkMsgIntegrity = false
@@ -174,6 +195,14 @@ export class GatewaySession extends AsciiSession {
     this.stop()
   }
 
+  /**
+   * A garbled message was dropped before it reached us. Within a session it is ignored (FIX); before
+   * the Logon, the connection is not a FIX session we can trust and is closed, as QuickFIX does.
+   */
+  onGarbled (reason: string): void {
+    if (!this.loggedOn && !this.isStopped) this.disconnectNow(`garbled message before Logon (${reason})`)
+  }
+
   get isStopped (): boolean {
     return this.getState() === SessionState.Stopped
   }
@@ -191,15 +220,28 @@ export class GatewaySession extends AsciiSession {
     const seqNum = Number(view.getTyped(Tag.MsgSeqNum))
     const expected = this.sessionState.lastPeerMsgSeqNum + 1
     const description = this.config.description
-    if (!Number.isInteger(seqNum) || seqNum < 1) {
+    // A SequenceReset in Reset mode counts whatever its MsgSeqNum, 34=0 included (QuickFIX).
+    const resetMode = msgType === AdminMsgType.SequenceReset && view.getTyped(Tag.GapFillFlag) !== true
+    if (!resetMode && (!Number.isInteger(seqNum) || seqNum < 1)) {
       this.logoutAndDisconnect(`MsgSeqNum missing or not a positive integer: ${view.getString(Tag.MsgSeqNum) ?? '(none)'}`)
       return
     }
 
     const beginString = view.getString(Tag.BeginString)
     if (beginString !== description.BeginString) {
-      this.logoutAndDisconnect(`Incorrect BeginString ${beginString ?? '(none)'}, expecting ${description.BeginString}`)
+      // QuickFIX's text, without the values: the Logout is the answer whatever the BeginString.
+      if (this.loggedOn) this.logoutAndDisconnect('Incorrect BeginString')
+      else this.refuseLogon(`Incorrect BeginString ${beginString ?? '(none)'}, expecting ${description.BeginString}`)
       return
+    }
+    const fields = fieldPairs(view)
+    if (this.loggedOn) {
+      // What QuickFIX finds while parsing comes first: a missing TargetCompID is a missing tag, not a CompID problem.
+      const structure = this.checks.structure(msgType, fields)
+      if (structure !== null) {
+        this.rejectHeader(msgType, seqNum, expected, { ...structure, thenLogout: false })
+        return
+      }
     }
     const ids = { ours: description.SenderCompId, theirs: description.TargetCompID }
     const idProblem = compIdProblem(view.getString(Tag.SenderCompID), view.getString(Tag.TargetCompID), ids)
@@ -214,8 +256,13 @@ export class GatewaySession extends AsciiSession {
         return
       }
       if (idProblem) {
-        // No session to reject within: the Logon is refused with a Logout saying why.
-        this.logoutAndDisconnect(`Logon refused: ${idProblem.text}`)
+        // No session to reject within: the Logon is refused, without a Reject.
+        this.refuseLogon(idProblem.detail ?? idProblem.text)
+        return
+      }
+      const logonTimeProblem = sendingTimeProblem(asDate(view.getTyped(Tag.SendingTime)), new Date(), this.toleranceMs)
+      if (logonTimeProblem) {
+        this.refuseLogon(logonTimeProblem.detail ?? logonTimeProblem.text)
         return
       }
     } else if (idProblem) {
@@ -232,12 +279,12 @@ export class GatewaySession extends AsciiSession {
     }
 
     if (msgType === AdminMsgType.Logon) {
-      const logonProblem = this.dictionaryProblem(msgType, view)
-      if (logonProblem) this.logoutAndDisconnect(`Logon refused: ${logonProblem.text}`)
+      const logonProblem = this.dictionaryProblem(msgType, view, fields)
+      if (logonProblem) this.logoutAndDisconnect(`Logon refused: ${logonProblem.detail ?? logonProblem.text}`)
       else this.onLogonMsg(view, seqNum, expected)
       return
     }
-    if (msgType === AdminMsgType.SequenceReset && view.getTyped(Tag.GapFillFlag) !== true) {
+    if (resetMode) {
       this.onSequenceResetMode(view, seqNum, expected)
       return
     }
@@ -255,7 +302,7 @@ export class GatewaySession extends AsciiSession {
     }
 
     // MsgSeqNum is the one expected: the message counts as received even if rejected below.
-    const dictionaryProblem = this.dictionaryProblem(msgType, view)
+    const dictionaryProblem = this.dictionaryProblem(msgType, view, fields)
     if (dictionaryProblem) {
       this.acceptSeqNum(seqNum)
       this.rejectWith(seqNum, msgType, dictionaryProblem)
@@ -357,9 +404,10 @@ export class GatewaySession extends AsciiSession {
   private onSequenceResetMode (view: MsgView, seqNum: number, expected: number): void {
     const newSeqNo = Number(view.getTyped(Tag.NewSeqNo))
     if (!Number.isInteger(newSeqNo) || newSeqNo < expected) {
-      this.rejectWith(seqNum, AdminMsgType.SequenceReset, {
-        reason: RejectReason.ValueIsIncorrect, refTagId: Tag.NewSeqNo, thenLogout: false,
-        text: `Value is incorrect (out of range) for this tag: NewSeqNo ${view.getString(Tag.NewSeqNo) ?? '(none)'} is lower than expected ${expected}`
+      // QuickFIX names no RefTagID here.
+      this.rejectWith(Number.isInteger(seqNum) ? seqNum : 0, AdminMsgType.SequenceReset, {
+        reason: RejectReason.ValueIsIncorrect, thenLogout: false, text: REJECT_TEXT[RejectReason.ValueIsIncorrect] as string,
+        detail: `NewSeqNo ${view.getString(Tag.NewSeqNo) ?? '(none)'} is lower than expected ${expected}`
       })
       return
     }
@@ -419,21 +467,16 @@ export class GatewaySession extends AsciiSession {
     this.sessionState.lastTestRequestAt = null
   }
 
-  private dictionaryProblem (msgType: string, view: MsgView): HeaderProblem | null {
+  private dictionaryProblem (msgType: string, view: MsgView, fields: readonly FieldPair[]): HeaderProblem | null {
     if (view.segment.set === null || view.segment.set === undefined || this.config.definitions.message.get(msgType) === undefined) {
-      return { reason: RejectReason.InvalidMsgType, refTagId: Tag.MsgType, text: `Invalid MsgType ${msgType}`, thenLogout: false }
+      return { reason: RejectReason.InvalidMsgType, text: REJECT_TEXT[RejectReason.InvalidMsgType] as string, detail: `Invalid MsgType ${msgType}`, thenLogout: false }
     }
-    const invalid = view.invalid()
-    if (invalid.length > 0) {
-      return { reason: RejectReason.InvalidTagNumber, refTagId: invalid[0] ?? 0, text: `Invalid tag number ${invalid.join(', ')}`, thenLogout: false }
-    }
-    const undefinedTag = firstUndefinedTag(view)
-    if (undefinedTag !== null) {
-      return { reason: RejectReason.TagNotDefinedForMsgType, refTagId: undefinedTag, text: `Tag not defined for this message type: ${undefinedTag}`, thenLogout: false }
-    }
+    const found = this.checks.content(msgType, fields)
+    if (found !== null) return { ...found, thenLogout: false }
+    // Required fields inside required components: jspurefix's view knows the nesting.
     const missing = view.missing()
     if (missing.length > 0) {
-      return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
+      return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: REJECT_TEXT[RejectReason.RequiredTagMissing] as string, detail: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
     }
     return null
   }
@@ -442,28 +485,32 @@ export class GatewaySession extends AsciiSession {
   private rejectHeader (msgType: string, seqNum: number, expected: number, problem: HeaderProblem): void {
     if (seqNum === expected) this.acceptSeqNum(seqNum)
     this.rejectWith(seqNum, msgType, problem)
-    if (problem.thenLogout) this.logoutAndDisconnect(problem.text)
+    // QuickFIX's Logout after such a Reject says nothing more: the Reject has said it.
+    if (problem.thenLogout) this.logoutAndDisconnect(problem.detail ?? problem.text, null)
   }
 
   private rejectWith (refSeqNum: number, refMsgType: string, problem: HeaderProblem): void {
-    this.sessionLogger.warning(`Reject ${refMsgType} ${refSeqNum}: ${problem.text}`)
-    this.send(AdminMsgType.Reject, {
-      RefSeqNum: refSeqNum,
-      RefTagID: problem.refTagId,
-      RefMsgType: refMsgType,
-      SessionRejectReason: problem.reason,
-      Text: problem.text
-    })
+    this.sessionLogger.warning(`Reject ${refMsgType} ${refSeqNum}: ${problem.detail ?? problem.text}${problem.refTagId === undefined ? '' : ` (tag ${problem.refTagId})`}`)
+    const reject: ILooseObject = { RefSeqNum: refSeqNum, RefMsgType: refMsgType, SessionRejectReason: problem.reason, Text: problem.text }
+    if (problem.refTagId !== undefined) reject['RefTagID'] = problem.refTagId
+    this.send(AdminMsgType.Reject, reject)
   }
 
   /** Logout with the reason, then close the connection without waiting for a confirmation. */
-  private logoutAndDisconnect (reason: string): void {
+  private logoutAndDisconnect (reason: string, text: string | null = reason): void {
     this.sessionLogger.warning(`logout and disconnect: ${reason}`)
     this.stoppedReason = reason
     this.closing = true
-    this.sendLogout(reason)
+    if (text === null) this.send(AdminMsgType.Logout, {})
+    else this.sendLogout(text)
     // The Logout is still on its way through the encoder stream: close after it is written.
     setImmediate(() => this.stop())
+  }
+
+  /** A Logon we do not accept: disconnect, after a Logout saying why if the behaviour says so. */
+  private refuseLogon (reason: string): void {
+    if (this.behaviour.logoutBeforeRefusingLogon) this.logoutAndDisconnect(`Logon refused: ${reason}`)
+    else this.disconnect(`Logon refused: ${reason}`)
   }
 
   private disconnect (reason: string): void {
@@ -505,6 +552,12 @@ export class GatewaySession extends AsciiSession {
       // jspurefix puts a date in every Heartbeat's TestReqID; FIX has it only in the answer to a TestRequest.
       const { TestReqID: _unsolicited, ...heartbeat } = obj
       obj = heartbeat
+    } else if (msgType === AdminMsgType.Logon && obj['ResetSeqNumFlag'] === false && !this.behaviour.sendResetSeqNumFlagN) {
+      const { ResetSeqNumFlag: _n, ...logon } = obj
+      obj = logon
+    } else if (msgType === AdminMsgType.Logout && !this.behaviour.logoutConfirmationText && this.getState() === SessionState.ConfirmingLogout) {
+      const { Text: _text, ...logout } = obj
+      obj = logout
     }
     this.holdWritesUntilTurnEnds()
     super.send(msgType, obj, (error, result) => {
@@ -656,12 +709,4 @@ function fieldOf (raw: string, tag: number): string | null {
   const start = at + String(tag).length + 2
   const end = raw.indexOf('\x01', start)
   return raw.slice(start, end < 0 ? raw.length : end)
-}
-
-/** The first tag jspurefix's view reports as not belonging to the message type. */
-function firstUndefinedTag (view: MsgView): number | null {
-  const undefinedSegments = view.getUndefined()
-  if (undefinedSegments === null) return null
-  const first = Array.isArray(undefinedSegments) ? undefinedSegments[0] : undefinedSegments
-  return first?.startTag ?? null
 }
