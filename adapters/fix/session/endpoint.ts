@@ -14,7 +14,7 @@ import { JspurefixLogBridge, silentLog, type SessionLog } from './log.js'
 import { ReadOnlyJspurefixStore } from './jspurefix-store-view.js'
 import { GatewaySession, type ReceivedMessage } from './session.js'
 import type { FieldPair } from './received.js'
-import { FileSessionStore, sessionDirectory, type SequenceNumbers, type SessionStore } from './store.js'
+import { FileSessionStore, sessionDirectory, type SequenceNumbers, type SessionStore, type StoreSync } from './store.js'
 import type { SessionTlsConfig } from './tls.js'
 import { GatewayTcpAcceptor, GatewayTcpInitiator, GuardedDuplex } from './transport.js'
 
@@ -57,6 +57,10 @@ export interface FixSessionConfig {
   resetSeqNumOnLogon?: boolean
   /** Root folder of session stores; this session uses a subfolder named after its identity. */
   storeDir?: string
+  /** The file store's fsync setting (FileSessionStoreOptions.sync): 'none' (default), 'every-write' or 'interval'. */
+  storeSync?: StoreSync
+  /** The file store's cache of sent messages for resends (default 10,000; older ones are read from disk). */
+  storeMaxCachedMessages?: number
   /** Or a store of one's own (e.g. PostgreSQL); takes precedence over storeDir. */
   store?: SessionStore
   tls?: SessionTlsConfig
@@ -116,7 +120,12 @@ export class FixSessionEndpoint implements FixSessionHandle {
   constructor (readonly config: FixSessionConfig, private readonly application: FixApplication) {
     this.log = (config.log ?? silentLog).child({ session: `${config.senderCompId}->${config.targetCompId}`, role: config.role })
     if (config.store) this.store = config.store
-    else if (config.storeDir) this.store = new FileSessionStore(sessionDirectory(config.storeDir, this.beginString, config.senderCompId, config.targetCompId))
+    else if (config.storeDir) {
+      this.store = new FileSessionStore(sessionDirectory(config.storeDir, this.beginString, config.senderCompId, config.targetCompId), {
+        ...(config.storeSync !== undefined && { sync: config.storeSync }),
+        ...(config.storeMaxCachedMessages !== undefined && { maxCachedMessages: config.storeMaxCachedMessages })
+      })
+    }
     else throw new Error('FIX session needs storeDir or store')
   }
 
