@@ -169,8 +169,12 @@ export class DictionaryCheck {
     return null
   }
 
-  /** Tag numbers, formats, enumerations, tags of the message type, group counts, required fields. */
-  content (msgType: string, fields: readonly FieldPair[]): FieldProblem | null {
+  /**
+   * Tag numbers, formats, enumerations, tags of the message type, group counts, required fields.
+   * `transport`: a FIXT.1.1 session message, checked against the transport layer alone (its header,
+   * trailer and session messages), where an application tag is an invalid tag number (QuickFIX).
+   */
+  content (msgType: string, fields: readonly FieldPair[], transport = false): FieldProblem | null {
     const table = this.table(msgType)
     if (table === null) return problem(RejectReason.InvalidMsgType)
     const present = new Set<number>()
@@ -178,7 +182,7 @@ export class DictionaryCheck {
       const [tag, value] = fields[i] as FieldPair
       present.add(tag)
       const rule = this.rule(tag)
-      if (rule === null) return problem(RejectReason.InvalidTagNumber, tag)
+      if (rule === null || (transport && !this.transportTags().has(tag))) return problem(RejectReason.InvalidTagNumber, tag)
       if (rule.format !== null && !rule.format(value)) return problem(RejectReason.IncorrectDataFormat, tag)
       if (rule.values !== null && !(rule.multiple ? value.split(' ').every(v => rule.values?.has(v)) : rule.values.has(value))) {
         return problem(RejectReason.ValueIsIncorrect, tag)
@@ -193,6 +197,21 @@ export class DictionaryCheck {
       if (!present.has(tag)) return problem(RejectReason.RequiredTagMissing, tag)
     }
     return null
+  }
+
+  private transport: ReadonlySet<number> | undefined
+
+  /** Tags of the FIXT.1.1 transport layer: header, trailer, and the session messages' fields. */
+  private transportTags (): ReadonlySet<number> {
+    if (this.transport === undefined) {
+      const tags = new Set<number>([...this.headerTags, ...TRAILER])
+      for (const msgType of ['0', '1', '2', '3', '4', '5', 'A']) {
+        const table = this.table(msgType)
+        if (table !== null) for (const t of table.allowed) tags.add(t)
+      }
+      this.transport = tags
+    }
+    return this.transport
   }
 
   private rule (tag: number): FieldRule | null {

@@ -151,6 +151,9 @@ export class FixSessionEndpoint implements FixSessionHandle {
    * resolves with the port connected to; the logon completes asynchronously (onLogon).
    */
   async start (): Promise<{ port: number }> {
+    // A stopped endpoint can be started again (the same store: its session resumes).
+    this.stopping = false
+    this.retryTimer = null
     await this.store.open()
     const jsfixConfig = await this.makeJsfixConfig()
     const onGarbled = (reason: string, bytes: string): void => this.log.warn('garbled message ignored', { reason, bytes: bytes.replace(/\x01/g, '|') })

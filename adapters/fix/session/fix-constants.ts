@@ -20,7 +20,8 @@ export const Tag = {
   ResetSeqNumFlag: 141,
   RefTagID: 371,
   RefMsgType: 372,
-  SessionRejectReason: 373
+  SessionRejectReason: 373,
+  DefaultApplVerID: 1137
 } as const
 
 export const AdminMsgType = {

@@ -309,7 +309,7 @@ describe('FIX session: validation (defect 4)', () => {
     await expectAlive(p)
   })
 
-  it('asks once for a gap (ResendRequest from the expected MsgSeqNum) and processes the gap fill', async () => {
+  it('asks once for a gap (ResendRequest from the expected MsgSeqNum), queues what comes beyond it and processes it once the gap fill arrives (replays of it are duplicates)', async () => {
     const { port, received } = await acceptor()
     const p = await loggedOnPeer(port)
     p.send('D', ORDER, [[34, 4]])
@@ -322,7 +322,7 @@ describe('FIX session: validation (defect 4)', () => {
     p.nextSeqNum = 6
     await expectAlive(p)
     expect(p.drain().filter(f => f.msgType === '2')).toEqual([])
-    expect(received.map(m => [m.seqNum, m.possDup])).toEqual([[4, true], [5, true]])
+    expect(received.map(m => [m.seqNum, m.possDup])).toEqual([[4, false], [5, false]])
   })
 
   it('rejects (373=5, 371=36) a SequenceReset-GapFill whose NewSeqNo does not move forward', async () => {
@@ -620,3 +620,100 @@ describe('FIX session: echo exactly (issue 13)', () => {
     expect(echoed).toEqual(['97=Y', '11=e-1', '21=1', '40=1', '54=1', '38=002000.00', '55=KWH', '60=20260101-00:00:00'])
   })
 })
+
+describe('FIX session: more of QuickFIX\'s acceptance cases (issue 13)', () => {
+  it('rejects a field whose tag is not a number ("-1=HI") with 373=0, 371=-1', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port)
+    const seq = p.send('0', [[-1, 'HI']])
+    const reject = await p.nextNonHeartbeat()
+    expect(rejectFields(reject)).toEqual({ msgType: '3', refSeqNum: String(seq), refTagId: '-1', reason: '0', hasText: true })
+  })
+
+  it('sends no Heartbeat while its TestRequest is unanswered, then disconnects', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port, 1)
+    const frames: Frame[] = []
+    for (;;) {
+      const f = await Promise.race([p.next(10_000), p.closed(10_000).then(() => null)])
+      if (f === null) break
+      frames.push(f)
+    }
+    const types = frames.map(f => f.msgType)
+    const testRequest = types.indexOf('1')
+    expect(testRequest).toBeGreaterThanOrEqual(0)
+    expect(types.slice(testRequest + 1).filter(t => t === '0')).toEqual([])
+  })
+
+  it('takes a Logon with ResetSeqNumFlag=Y and MsgSeqNum 1 within a session: answers with its own at 1, both sides go on from there', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port)
+    await expectAlive(p)
+    p.nextSeqNum = 1
+    p.logon(30, [[141, 'Y']])
+    const logon = await p.nextNonHeartbeat()
+    expect([logon.msgType, logon.get(34), logon.get(141)]).toEqual(['A', '1', 'Y'])
+    p.send('1', [[112, 'after reset']])
+    const answer = await p.nextAnswerOr('after reset')
+    expect([answer.msgType, answer.get(34)]).toEqual(['0', '2'])
+  })
+
+  it('routes a Reject back: OnBehalfOfCompID/SubID become DeliverToCompID/SubID and the other way round', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port)
+    const bad: Field[] = [[11, 'r-1'], [21, '1'], [55, 'KWH'], [54, '1'], [60, fixTime()], [38, 1], [40, 'w']]
+    p.send('D', bad, [[115, 'JCD'], [116, 'CS']])
+    const first = await p.nextNonHeartbeat()
+    expect([first.msgType, first.get(128), first.get(129), first.get(115)]).toEqual(['3', 'JCD', 'CS', undefined])
+    p.send('D', bad, [[128, 'JCD']])
+    const second = await p.nextNonHeartbeat()
+    expect([second.msgType, second.get(115), second.get(128)]).toEqual(['3', 'JCD', undefined])
+  })
+
+  it('FIX 4.2: a SessionRejectReason the version does not know (13) is left out, its Text kept', async () => {
+    const { port } = await acceptor({ beginString: 'FIX.4.2', dictionary: 'qf42' })
+    const p = await peer(port, { sender: 'PEER', target: 'GW', beginString: 'FIX.4.2' })
+    p.logon(30)
+    expect((await p.next()).msgType).toBe('A')
+    const seq = p.send('D', [[11, 'x'], [21, '1'], [40, '1'], [40, '2'], [54, '1'], [55, 'KWH'], [60, fixTime()]])
+    const reject = await p.nextNonHeartbeat()
+    expect([reject.msgType, reject.get(45), reject.get(373), reject.get(58)]).toEqual(['3', String(seq), undefined, 'Tag appears more than once'])
+  })
+
+  it('FIXT.1.1: a session message carrying an application tag is rejected as an invalid tag number (373=0): the transport layer does not know it', async () => {
+    const { port } = await acceptor({ beginString: 'FIXT.1.1', dictionary: 'qf50sp2' })
+    const p = await peer(port, { sender: 'PEER', target: 'GW', beginString: 'FIXT.1.1' })
+    p.logon(30, [[1137, '9']])
+    expect((await p.next()).msgType).toBe('A')
+    const seq = p.send('0', [[55, 'KWH']])
+    const reject = await p.nextNonHeartbeat()
+    expect(rejectFields(reject)).toEqual({ msgType: '3', refSeqNum: String(seq), refTagId: '55', reason: '0', hasText: true })
+  })
+
+  it('FIXT.1.1: refuses a Logon without DefaultApplVerID', async () => {
+    const { port, ended } = await acceptor({ beginString: 'FIXT.1.1', dictionary: 'qf50sp2', logoutBeforeRefusingLogon: false })
+    const p = await peer(port, { sender: 'PEER', target: 'GW', beginString: 'FIXT.1.1' })
+    p.logon(30)
+    await p.closed()
+    await waitFor(() => ended.length === 1)
+    expect(ended[0]).toMatch(/DefaultApplVerID/)
+  })
+})
+
+describe('FIX session: a stopped endpoint (issue 13)', () => {
+  it('starts again: listens, takes a Logon and resumes its sequence numbers', async () => {
+    const { endpoint, port } = await acceptor()
+    const first = await loggedOnPeer(port)
+    await expectAlive(first)
+    await endpoint.stop(500)
+    await first.closed()
+    const { port: again } = await endpoint.start()
+    const p = await peer(again)
+    p.nextSeqNum = first.nextSeqNum
+    p.logon(30)
+    const logon = await p.next()
+    expect(logon.msgType).toBe('A')
+    await expectAlive(p, 'restarted')
+  })
+})
+

@@ -76,6 +76,9 @@ export interface SessionBehaviour {
   testRequestId?: () => string
 }
 
+/** Messages kept beyond a gap, at most; further ones are left to the resend. */
+const MAX_QUEUED = 10_000
+
 /** Header and trailer fields the session writes on every message it sends. */
 const SESSION_WRITTEN: ReadonlySet<number> = new Set([8, 9, 35, 34, 49, 52, 56, 43, 122, 93, 89, 10])
 
@@ -89,6 +92,10 @@ export class GatewaySession extends AsciiSession {
   private readonly gatewayStore: SessionStore
   private readonly checks: DictionaryCheck
   private readonly options: SessionOptions
+  /** The fields of the message being processed (a Reject of it routes back by them). */
+  private receivedFields: readonly FieldPair[] = []
+  /** Messages beyond a gap, by MsgSeqNum. */
+  private readonly queued = new Map<number, { msgType: string, view: MsgView, text: string }>()
   private readonly events: SessionEvents
   private readonly toleranceMs: number
   private readonly logonTimeoutMs: number
@@ -237,6 +244,25 @@ export class GatewaySession extends AsciiSession {
   // ---- what every received message goes through ----
 
   protected override onMsg (msgType: string, view: MsgView): void {
+    this.processMsg(msgType, view)
+    if (this.queued.size > 0) this.processQueued()
+  }
+
+  /** Messages that arrived beyond a gap, processed in order once the gap is filled (QuickFIX's queue). */
+  private processQueued (): void {
+    for (;;) {
+      if (this.getState() === SessionState.Stopped || this.closing) return
+      const expected = this.sessionState.lastPeerMsgSeqNum + 1
+      for (const seq of this.queued.keys()) if (seq < expected) this.queued.delete(seq)
+      const next = this.queued.get(expected)
+      if (next === undefined) return
+      this.queued.delete(expected)
+      this.lastDecoded = next.text
+      this.processMsg(next.msgType, next.view)
+    }
+  }
+
+  private processMsg (msgType: string, view: MsgView): void {
     // Once we have said Logout for a fault, what follows in the same read is not processed.
     if (this.getState() === SessionState.Stopped || this.closing) return
     const seqNum = Number(view.getTyped(Tag.MsgSeqNum))
@@ -257,6 +283,7 @@ export class GatewaySession extends AsciiSession {
       return
     }
     const fields = fieldPairs(view)
+    this.receivedFields = fields
     if (this.loggedOn) {
       // What QuickFIX finds while parsing comes first: a missing TargetCompID is a missing tag, not a CompID problem.
       const structure = this.checks.structure(msgType, fields)
@@ -280,6 +307,11 @@ export class GatewaySession extends AsciiSession {
       if (idProblem) {
         // No session to reject within: the Logon is refused, without a Reject.
         this.refuseLogon(idProblem.detail ?? idProblem.text)
+        return
+      }
+      if (description.BeginString === 'FIXT.1.1' && !view.contains(Tag.DefaultApplVerID)) {
+        // FIXT.1.1: the Logon says which application version the session carries.
+        this.refuseLogon('Logon without DefaultApplVerID(1137)')
         return
       }
       const logonTimeProblem = sendingTimeProblem(asDate(view.getTyped(Tag.SendingTime)), new Date(), this.toleranceMs)
@@ -378,6 +410,10 @@ export class GatewaySession extends AsciiSession {
 
   /** Logon: sequence rules of ResetSeqNumFlag, then AsciiSession's own logon handshake. */
   private onLogonMsg (view: MsgView, seqNum: number, expected: number): void {
+    if (this.loggedOn && view.getTyped(Tag.ResetSeqNumFlag) === true && seqNum === 1) {
+      this.resetWithinSession()
+      return
+    }
     if (this.loggedOn || !this.okForLogon()) {
       this.logoutAndDisconnect('Logon received on an established session')
       return
@@ -439,6 +475,28 @@ export class GatewaySession extends AsciiSession {
     }
   }
 
+  /**
+   * A Logon with ResetSeqNumFlag=Y and MsgSeqNum 1 within a session: both sides start again, the
+   * counterparty at 2 after this Logon, we with our Logon (141=Y) at 1 (FIX; QuickFIX's SessionReset).
+   */
+  private resetWithinSession (): void {
+    this.sessionLogger.info('Logon with ResetSeqNumFlag=Y within the session: both sequences start again')
+    this.queueStore(s => s.reset())
+    const transmitter = this.transport?.transmitter as { msgSeqNum: number } | undefined
+    if (transmitter) transmitter.msgSeqNum = 1
+    this.queued.clear()
+    this.resendUntil = null
+    this.acceptSeqNum(1)
+    const description = this.config.description as { ResetSeqNumFlag: boolean }
+    const configured = description.ResetSeqNumFlag
+    description.ResetSeqNumFlag = true
+    try {
+      this.sendLogon()
+    } finally {
+      description.ResetSeqNumFlag = configured
+    }
+  }
+
   /** SequenceReset in Reset mode (123=N or absent): MsgSeqNum does not matter. */
   private onSequenceResetMode (view: MsgView, seqNum: number, expected: number): void {
     const newSeqNo = Number(view.getTyped(Tag.NewSeqNo))
@@ -477,10 +535,15 @@ export class GatewaySession extends AsciiSession {
       return
     }
     this.noteLiveness()
+    // Kept (a copy: the parser reuses its buffer) to be processed once the gap is filled; a
+    // ResendRequest was answered above and is not processed twice.
+    if (msgType !== AdminMsgType.ResendRequest && this.queued.size < MAX_QUEUED && !this.queued.has(seqNum)) {
+      this.queued.set(seqNum, { msgType, view: view.clone(), text: this.lastDecoded })
+    }
     this.requestResend(expected, seqNum)
   }
 
-  /** One ResendRequest per gap: messages beyond it are dropped until the resend fills it. */
+  /** One ResendRequest per gap (to infinity); what arrives beyond it meanwhile is queued. */
   private requestResend (expected: number, seen: number): void {
     if (this.resendUntil !== null && this.resendUntil >= expected) {
       this.resendUntil = Math.max(this.resendUntil, seen)
@@ -510,14 +573,25 @@ export class GatewaySession extends AsciiSession {
     if (view.segment.set === null || view.segment.set === undefined || this.config.definitions.message.get(msgType) === undefined) {
       return { reason: RejectReason.InvalidMsgType, text: REJECT_TEXT[RejectReason.InvalidMsgType] as string, detail: `Invalid MsgType ${msgType}`, thenLogout: false }
     }
-    const found = this.checks.content(msgType, fields)
-    if (found !== null) return { ...found, thenLogout: false }
+    const found = this.checks.content(msgType, fields, this.config.description.BeginString === 'FIXT.1.1' && isAdmin(msgType))
+    if (found !== null) return this.nonNumericTag() ?? { ...found, thenLogout: false }
     // Required fields inside required components: jspurefix's view knows the nesting.
     const missing = view.missing()
     if (missing.length > 0) {
       return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: REJECT_TEXT[RejectReason.RequiredTagMissing] as string, detail: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
     }
     return null
+  }
+
+  /**
+   * A field whose tag is not a number ("-1=HI"): jspurefix's parser skips to the first digit and
+   * reads another tag, so it is looked for in the text as received, only once a check has failed.
+   */
+  private nonNumericTag (): HeaderProblem | null {
+    const bad = /(?:^|\|)([^|=]*[^0-9|=][^|=]*)=/.exec(this.lastDecoded)
+    if (bad === null) return null
+    const tag = Number(bad[1])
+    return { reason: RejectReason.InvalidTagNumber, refTagId: Number.isFinite(tag) ? tag : 0, text: REJECT_TEXT[RejectReason.InvalidTagNumber] as string, detail: `Invalid tag ${bad[1] ?? ''}`, thenLogout: false }
   }
 
   /** A bad header: Reject (the MsgSeqNum counts if it was the expected one), Logout if FIX says so. */
@@ -530,9 +604,18 @@ export class GatewaySession extends AsciiSession {
 
   private rejectWith (refSeqNum: number, refMsgType: string, problem: HeaderProblem): void {
     this.sessionLogger.warning(`Reject ${refMsgType} ${refSeqNum}: ${problem.detail ?? problem.text}${problem.refTagId === undefined ? '' : ` (tag ${problem.refTagId})`}`)
-    const reject: ILooseObject = { RefSeqNum: refSeqNum, RefMsgType: refMsgType, SessionRejectReason: problem.reason, Text: problem.text }
+    const reject: ILooseObject = { RefSeqNum: refSeqNum, RefMsgType: refMsgType, Text: problem.text }
+    // FIX 4.2 knows SessionRejectReason 0-11 only: a later reason is said in Text alone (QuickFIX).
+    if (this.rejectReasonKnown(problem.reason)) reject['SessionRejectReason'] = problem.reason
+    const route = reverseRoute(this.receivedFields)
+    if (route !== null) reject['StandardHeader'] = route
     if (problem.refTagId !== undefined) reject['RefTagID'] = problem.refTagId
     this.send(AdminMsgType.Reject, reject)
+  }
+
+  private rejectReasonKnown (reason: number): boolean {
+    const field = this.config.definitions.tagToSimple[Tag.SessionRejectReason]
+    return field !== undefined && (!field.isEnum() || field.enums.has(String(reason)))
   }
 
   /** Logout with the reason, then close the connection without waiting for a confirmation. */
@@ -587,6 +670,17 @@ export class GatewaySession extends AsciiSession {
   // ---- sending and storing ----
 
   protected override send (msgType: string, obj: ILooseObject, callback: SendCallback | null = null): void {
+    if (msgType === AdminMsgType.Heartbeat && !this.answeringTestRequest && this.getState() === SessionState.AwaitingProcessingResponseToTestRequest) {
+      // While our TestRequest is unanswered, no Heartbeat: the next thing the silent counterparty
+      // sees from us is the disconnect (QuickFIX's needHeartbeat holds back while a TestRequest is out).
+      // jspurefix asks for this Heartbeat on every tick before it looks at the timeout, so the
+      // timeout is decided here: QuickFIX's 2.4 heartbeat intervals of silence.
+      const state = this.sessionState as unknown as { lastReceivedAt: Date | null, heartBeat: number }
+      const silentSeconds = (Date.now() - (state.lastReceivedAt?.getTime() ?? Date.now())) / 1000
+      if (silentSeconds >= 2.4 * state.heartBeat) this.disconnectNow(`no answer to our TestRequest within ${Math.round(silentSeconds)} s`)
+      callback?.(null, { msgType, header: null, encoded: null } as unknown as Parameters<SendCallback>[1])
+      return
+    }
     if (msgType === AdminMsgType.Heartbeat && !this.answeringTestRequest) {
       // jspurefix puts a date in every Heartbeat's TestReqID; FIX has it only in the answer to a TestRequest.
       const { TestReqID: _unsolicited, ...heartbeat } = obj
@@ -750,4 +844,19 @@ function fieldOf (raw: string, tag: number): string | null {
   const start = at + String(tag).length + 2
   const end = raw.indexOf('\x01', start)
   return raw.slice(start, end < 0 ? raw.length : end)
+}
+
+/** OnBehalfOf* of a received message becomes DeliverTo* of our answer and the other way round (FIX routing; QuickFIX does it on Rejects). */
+const REVERSED: ReadonlyArray<readonly [number, string]> = [
+  [115, 'DeliverToCompID'], [116, 'DeliverToSubID'], [144, 'DeliverToLocationID'],
+  [128, 'OnBehalfOfCompID'], [129, 'OnBehalfOfSubID'], [145, 'OnBehalfOfLocationID']
+]
+
+function reverseRoute (fields: readonly FieldPair[]): ILooseObject | null {
+  let route: ILooseObject | null = null
+  for (const [tag, name] of REVERSED) {
+    const value = fields.find(([t]) => t === tag)?.[1]
+    if (value !== undefined && value !== '') (route ??= {})[name] = value
+  }
+  return route
 }
