@@ -34,7 +34,7 @@ export interface FixSessionHandle {
   send (msgType: string, body: ILooseObject): Promise<number>
   /** Sends an application message whose body is these fields, exactly as given and in this order. */
   sendFields (msgType: string, fields: readonly FieldPair[]): Promise<number>
-  /** Sends back a received message's body exactly as received (same type, fields and values). */
+  /** Sends back a received message exactly as received (same type, body and application header fields, same values). */
   echo (message: ReceivedMessage): Promise<number>
   logout (text?: string): void
 }
@@ -79,6 +79,10 @@ export interface FixSessionConfig {
   logoutBeforeRefusingLogon?: boolean
   /** Our Logout confirming the counterparty's carries a Text. Default true; QuickFIX sends none. */
   logoutConfirmationText?: boolean
+  /** With resetSeqNumOnLogon: reset without saying 141=Y on our Logon (QuickFIX's ResetOnLogon). Default true (say it). */
+  announceReset?: boolean
+  /** TestReqID of the TestRequests we send; default jspurefix's "ping-<date>". */
+  testRequestId?: () => string
 }
 
 const definitionsByName = new Map<string, Promise<FixDefinitions>>()
@@ -215,7 +219,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
 
   echo (message: ReceivedMessage): Promise<number> {
     if (!this.session) return Promise.reject(new Error(`cannot send ${message.msgType}: no session`))
-    return this.session.sendFields(message.msgType, this.session.bodyOf(message))
+    return this.session.sendFields(message.msgType, this.session.echoFieldsOf(message))
   }
 
   logout (text = 'logout'): void {
@@ -264,7 +268,9 @@ export class FixSessionEndpoint implements FixSessionHandle {
       behaviour: {
         sendResetSeqNumFlagN: this.config.sendResetSeqNumFlagN,
         logoutBeforeRefusingLogon: this.config.logoutBeforeRefusingLogon,
-        logoutConfirmationText: this.config.logoutConfirmationText
+        logoutConfirmationText: this.config.logoutConfirmationText,
+        quietResetOnLogon: (this.config.resetSeqNumOnLogon ?? false) && this.config.announceReset === false,
+        testRequestId: this.config.testRequestId
       },
       events: {
         onLogon: () => {
@@ -312,7 +318,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
       TargetCompID: c.targetCompId,
       BeginString: this.beginString,
       HeartBtInt: c.heartbeatSeconds,
-      ResetSeqNumFlag: c.resetSeqNumOnLogon ?? false,
+      ResetSeqNumFlag: (c.resetSeqNumOnLogon ?? false) && c.announceReset !== false,
       // FIXT.1.1 says on Logon which application version the session carries.
       Logon: this.beginString === 'FIXT.1.1' ? { DefaultApplVerID: c.defaultApplVerId ?? '9' } : undefined
     } as unknown as ISessionDescription

@@ -543,3 +543,80 @@ describe('FIX session: values checked against the dictionary (issue 13)', () => 
     expect(fieldList.map(([t]) => t).slice(0, 3)).toEqual([8, 9, 35])
   })
 })
+
+describe('FIX session: sequence handling and settings, as QuickFIX (issue 13)', () => {
+  it('confirms a Logout whatever its MsgSeqNum (too low included)', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port)
+    p.send('0')
+    p.send('5', [], [[34, 2]])
+    const confirmation = await p.nextNonHeartbeat()
+    expect(confirmation.msgType).toBe('5')
+    expect(confirmation.get(58) ?? '').not.toMatch(/too low/)
+    await p.closed()
+  })
+
+  it('answers a ResendRequest whose own MsgSeqNum is too low, and goes on', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port)
+    p.send('0')
+    p.send('2', [[7, 1], [16, 0]], [[34, 2]])
+    const fill = await p.nextNonHeartbeat()
+    expect([fill.msgType, fill.get(123), fill.get(34)]).toEqual(['4', 'Y', '1'])
+    await expectAlive(p)
+  })
+
+  it('ignores a message whose first three fields are out of order, and goes on', async () => {
+    const { port } = await acceptor()
+    const p = await loggedOnPeer(port)
+    p.write(buildFrame([[34, p.nextSeqNum], [35, '0'], [49, 'PEER'], [56, 'GW'], [52, fixTime()]]))
+    await expectAlive(p) // the same MsgSeqNum again: the garbled one did not count
+  })
+
+  it('with testRequestId, sends TestRequests with the TestReqID the application chose', async () => {
+    const { port } = await acceptor({ testRequestId: () => 'TEST' })
+    const p = await loggedOnPeer(port, 1)
+    for (;;) {
+      const f = await p.next(5000)
+      if (f.msgType === '1') {
+        expect(f.get(112)).toBe('TEST')
+        break
+      }
+    }
+  })
+
+  it('with resetSeqNumOnLogon and announceReset false, starts every Logon at 1 on both sides without saying 141=Y, and asks for a gap above 1', async () => {
+    const { port } = await acceptor({ resetSeqNumOnLogon: true, announceReset: false })
+    const first = await peer(port)
+    first.logon(30)
+    const logon = await first.next()
+    expect([logon.msgType, logon.get(34), logon.get(141)]).toEqual(['A', '1', 'N'])
+    await expectAlive(first)
+    first.send('5')
+    await first.closed()
+    const second = await peer(port)
+    second.logon(30, [], [[34, 3]])
+    const again = await second.next()
+    expect([again.msgType, again.get(34), again.get(141)]).toEqual(['A', '1', 'N'])
+    const resend = await second.nextNonHeartbeat()
+    expect([resend.msgType, resend.get(7), resend.get(16)]).toEqual(['2', '1', '0'])
+  })
+})
+
+describe('FIX session: echo exactly (issue 13)', () => {
+  it('echo sends back the application header fields and the body exactly as received', async () => {
+    const endpoint = new FixSessionEndpoint({
+      role: 'acceptor', host: '127.0.0.1', port: 0, senderCompId: 'GW', targetCompId: 'PEER',
+      heartbeatSeconds: 30, storeDir: mkdtempSync(join(tmpdir(), 'fix-session-'))
+    }, { onMessage: (m, session) => { void session.echo(m) } })
+    running.push(endpoint)
+    const { port } = await endpoint.start()
+    const p = await loggedOnPeer(port)
+    p.send('D', [[11, 'e-1'], [21, '1'], [40, '1'], [54, '1'], [38, '002000.00'], [55, 'KWH'], [60, '20260101-00:00:00']], [[97, 'Y']])
+    const echo = await p.nextNonHeartbeat()
+    expect(echo.msgType).toBe('D')
+    // After our own header (8, 9, 35, 49, 56, 34, 52), before the CheckSum.
+    const echoed = echo.fields.slice(7, -1).map(([t, v]) => `${t}=${v}`)
+    expect(echoed).toEqual(['97=Y', '11=e-1', '21=1', '40=1', '54=1', '38=002000.00', '55=KWH', '60=20260101-00:00:00'])
+  })
+})

@@ -71,7 +71,14 @@ export interface SessionBehaviour {
   logoutBeforeRefusingLogon?: boolean
   /** Our Logout confirming the counterparty's carries a Text (default true; QuickFIX sends none). */
   logoutConfirmationText?: boolean
+  /** Every Logon starts a new sequence without our saying ResetSeqNumFlag=Y (QuickFIX's ResetOnLogon; default false). */
+  quietResetOnLogon?: boolean
+  /** TestReqID of the TestRequests we send (default: jspurefix's "ping-<date>"). */
+  testRequestId?: () => string
 }
+
+/** Header and trailer fields the session writes on every message it sends. */
+const SESSION_WRITTEN: ReadonlySet<number> = new Set([8, 9, 35, 34, 49, 52, 56, 43, 122, 93, 89, 10])
 
 const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
   SessionState.AwaitingProcessingResponseToTestRequest,
@@ -82,6 +89,7 @@ const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
 export class GatewaySession extends AsciiSession {
   private readonly gatewayStore: SessionStore
   private readonly checks: DictionaryCheck
+  private readonly options: SessionOptions
   private readonly events: SessionEvents
   private readonly toleranceMs: number
   private readonly logonTimeoutMs: number
@@ -107,6 +115,7 @@ export class GatewaySession extends AsciiSession {
     super(config)
     this.gatewayStore = options.store
     this.checks = DictionaryCheck.for(config.definitions)
+    this.options = options
     this.events = options.events
     this.toleranceMs = options.sendingTimeToleranceMs ?? DEFAULT_SENDING_TIME_TOLERANCE_MS
     this.logonTimeoutMs = options.logonTimeoutMs ?? 10_000
@@ -114,7 +123,9 @@ export class GatewaySession extends AsciiSession {
     this.behaviour = {
       sendResetSeqNumFlagN: b.sendResetSeqNumFlagN ?? true,
       logoutBeforeRefusingLogon: b.logoutBeforeRefusingLogon ?? true,
-      logoutConfirmationText: b.logoutConfirmationText ?? true
+      logoutConfirmationText: b.logoutConfirmationText ?? true,
+      quietResetOnLogon: b.quietResetOnLogon ?? false,
+      testRequestId: b.testRequestId ?? ((): string => `ping-${new Date().toUTCString()}`)
     }
     this.replayPlanner = new ReplayPlanner(config, (seqNum, e) => this.sessionLogger.warning(`stored message ${seqNum} unreadable, gap-filled: ${e.message}`))
     // Our onMsg validates every message itself; the shipped integrity check would reject twice.
@@ -161,6 +172,17 @@ export class GatewaySession extends AsciiSession {
   bodyOf (message: ReceivedMessage): FieldPair[] {
     const outside = this.headerAndTrailerTags()
     return message.fieldList.filter(([tag]) => !outside.has(tag))
+  }
+
+  /**
+   * What an echo of a received message sends: its header fields other than those the session
+   * writes itself (identity, numbering, times, PossDupFlag, OrigSendingTime), then its body, as
+   * received. QuickFIX's echo of a copied message sends the same.
+   */
+  echoFieldsOf (message: ReceivedMessage): FieldPair[] {
+    const outside = this.headerAndTrailerTags()
+    const header = message.fieldList.filter(([tag]) => outside.has(tag) && !SESSION_WRITTEN.has(tag))
+    return [...header, ...this.bodyOf(message)]
   }
 
   private outsideBody: Set<number> | undefined
@@ -292,6 +314,13 @@ export class GatewaySession extends AsciiSession {
       return
     }
     if (seqNum < expected) {
+      // QuickFIX takes a Logout or a ResendRequest whatever its MsgSeqNum (verify without the
+      // too-low check): a counterparty that lost count can still log out or ask for messages.
+      if (msgType === AdminMsgType.Logout || msgType === AdminMsgType.ResendRequest) {
+        this.noteLiveness()
+        this.onAdminMsg(msgType, view)
+        return
+      }
       if (view.getTyped(Tag.PossDupFlag) === true) {
         this.sessionLogger.info(`ignoring duplicate ${msgType} MsgSeqNum ${seqNum}, expecting ${expected}`)
         return
@@ -356,6 +385,15 @@ export class GatewaySession extends AsciiSession {
       this.logoutAndDisconnect('Logon received on an established session')
       return
     }
+    if (this.acceptor && this.behaviour.quietResetOnLogon) {
+      // QuickFIX's ResetOnLogon: both numbers start again at 1, and this Logon is checked against
+      // that (a higher MsgSeqNum is a gap to ask for), without 141=Y in our answer.
+      this.queueStore(s => s.reset())
+      const tx = this.transport?.transmitter as { msgSeqNum: number } | undefined
+      if (tx) tx.msgSeqNum = 1
+      this.sessionState.lastPeerMsgSeqNum = 0
+      expected = 1
+    }
     const weReset = this.config.description.ResetSeqNumFlag
     const peerReset = view.getTyped(Tag.ResetSeqNumFlag) === true
     // An acceptor that resets on logon starts a new sequence with this Logon, whatever its number:
@@ -383,15 +421,16 @@ export class GatewaySession extends AsciiSession {
       description.HeartBtInt = peerHeartBtInt;
       (this.sessionState as { heartBeat: number }).heartBeat = peerHeartBtInt
     }
-    const answerWithReset = this.acceptor && peerReset && !weReset
+    const configuredReset = description.ResetSeqNumFlag
+    const answerWithReset = this.acceptor && peerReset && !configuredReset
     if (answerWithReset) description.ResetSeqNumFlag = true
     try {
       this.onSessionMsg(AdminMsgType.Logon, view) // peerLogon → completePeerLogon → (acceptor) our Logon → onReady
     } finally {
-      if (answerWithReset) description.ResetSeqNumFlag = weReset
+      if (answerWithReset) description.ResetSeqNumFlag = configuredReset
     }
     if (this.getState() === SessionState.Stopped) return
-    if (this.initiator && peerReset && !weReset && transmitter) {
+    if (this.initiator && peerReset && !configuredReset && transmitter) {
       // jspurefix restarts our numbering at 1 here; the counterparty already counted our Logon.
       transmitter.msgSeqNum = ourNext
     }
@@ -555,6 +594,8 @@ export class GatewaySession extends AsciiSession {
       // jspurefix puts a date in every Heartbeat's TestReqID; FIX has it only in the answer to a TestRequest.
       const { TestReqID: _unsolicited, ...heartbeat } = obj
       obj = heartbeat
+    } else if (msgType === AdminMsgType.TestRequest && this.options?.behaviour?.testRequestId !== undefined) {
+      obj = { ...obj, TestReqID: this.behaviour.testRequestId() }
     } else if (msgType === AdminMsgType.Logon && obj['ResetSeqNumFlag'] === false && !this.behaviour.sendResetSeqNumFlagN) {
       const { ResetSeqNumFlag: _n, ...logon } = obj
       obj = logon
