@@ -28,6 +28,7 @@ import { EncodeGuard } from './encode-guard.js'
 import { fieldPairs, lazyReceivedMessage, type FieldPair } from './received.js'
 import { DictionaryCheck, REJECT_TEXT } from './dictionary-check.js'
 import { allowRawBodies, rawBody } from './raw-body.js'
+import { MissingTags } from './missing-tags.js'
 import { ReplayPlanner } from './replay.js'
 import type { SessionStore } from './store.js'
 import { compIdProblem, DEFAULT_SENDING_TIME_TOLERANCE_MS, possDupProblem, sendingTimeProblem, type HeaderProblem } from './validation.js'
@@ -156,6 +157,8 @@ export class GatewaySession extends AsciiSession {
   }
 
   private encodeGuard: EncodeGuard | undefined
+  /** view.missing() remembered by the shape of the message (missing-tags.ts). */
+  private readonly missingTags = new MissingTags()
 
   /**
    * Sends an application message whose body is `fields`, written exactly as given and in this
@@ -576,7 +579,7 @@ export class GatewaySession extends AsciiSession {
     const found = this.checks.content(msgType, fields, this.config.description.BeginString === 'FIXT.1.1' && isAdmin(msgType))
     if (found !== null) return this.nonNumericTag() ?? { ...found, thenLogout: false }
     // Required fields inside required components: jspurefix's view knows the nesting.
-    const missing = view.missing()
+    const missing = this.missingTags.of(msgType, view)
     if (missing.length > 0) {
       return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: REJECT_TEXT[RejectReason.RequiredTagMissing] as string, detail: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
     }
