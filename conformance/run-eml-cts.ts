@@ -70,7 +70,7 @@ class EmlRun extends ScenarioRun {
   async all (): Promise<Check[]> {
     await this.listen()
     const minutes = this.options.intervalMinutes ?? 60
-    this.base = Math.floor((Date.now() + (30 + Math.floor(Math.random() * 300)) * 86_400_000) / (minutes * 60_000)) * minutes * 60_000
+    this.base = Math.floor((Date.now() + 86_400_000 + Math.floor(Math.random() * 72) * 3_600_000) / (minutes * 60_000)) * minutes * 60_000
     const steps: Array<[string, () => Promise<void>]> = [
       ['eml-party', () => this.party()], ['eml-crossing', () => this.crossing()], ['eml-partial-fill', () => this.partialFill()],
       ['eml-cancel', () => this.cancel()], ['eml-intervals-isolated', () => this.isolated()], ['eml-stream', () => this.stream()],

@@ -2,8 +2,8 @@
  * `te-gateway conformance run --target URL`: black-box scenarios against a running LMA over HTTP
  * (the REST binding of te-gateway: POST {target}/lma/{payload}, bearer token from registration).
  * The runner registers parties of its own, serves their TEUA endpoints (callbacks of
- * eiCreateTransaction), trades in delivery intervals far enough ahead and picked at random (so
- * that runs do not meet), checks every answer and callback against the CTS schemas, and cancels
+ * eiCreateTransaction), trades in delivery intervals a day or more ahead and picked at random (so
+ * that runs do not meet; within an LMA's default delivery horizon), checks every answer and callback against the CTS schemas, and cancels
  * what it left. Each check names the rule it tests: the CTS semantic rules (cts-spec §4.4) and
  * the actor-flow scenarios (§5.2 F).
  */
@@ -239,9 +239,10 @@ class Run extends ScenarioRun {
     const chosen = wanted === undefined ? rules[0] : rules.find((r) => r.marketContext === wanted)
     if (answer.status !== 200 || chosen === undefined) throw new Error(`no market to trade in: eiRequestMarketRules answered ${answer.status}${wanted === undefined ? '' : `, without ${wanted}`}`)
     this.rules = chosen
-    // A random day 30 to 330 days ahead, on the market's grid: far from gate closure, and from other runs.
+    // A random hour 1 to 4 days ahead, on the market's grid: far from gate closure and from other runs,
+    // and within the delivery horizon of an LMA with default limits (7 days).
     const grid = durationMs(chosen.granularity)
-    const ahead = Date.now() + (30 + Math.floor(Math.random() * 300)) * 86_400_000
+    const ahead = Date.now() + 86_400_000 + Math.floor(Math.random() * 72) * 3_600_000
     this.base = Math.floor(ahead / grid) * grid
   }
 
@@ -305,7 +306,8 @@ class Run extends ScenarioRun {
     this.expect(this.transactionsOf(b, first.tenderID)[0]?.product?.temixPower?.quantity === this.quantity(3), 'it trades 3')
     this.expect((await this.openTenders(a)).get(buy.tenderID) === this.quantity(2), 'the buy has 2 left')
     const second = await this.tender(b, 'sell', 115, 2, 2)
-    this.expect(await this.waitFor(() => this.transactionsOf(a, buy.tenderID).length === 2), 'the buy trades twice')
+    // Each side is told on its own: wait for the seller's callback too before reading it.
+    this.expect(await this.waitFor(() => this.transactionsOf(a, buy.tenderID).length === 2 && this.transactionsOf(b, second.tenderID).length === 1), 'the buy trades twice')
     this.expect(this.transactionsOf(b, second.tenderID)[0]?.product?.temixPower?.price === this.price(120), 'at the resting buy\'s price')
     this.expect(!(await this.openTenders(a)).has(buy.tenderID), 'the filled buy is no longer open')
   }

@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import { one, optional, oneOrMore, zeroOrMore, listOf, sequence } from './sequence.js'
 import { Delivery, deliveryFields, EnergyApparent, EnergyReactive, EnergyReal, PowerApparent, PowerReactive, PowerReal, Product, StandardTerms } from './emix.js'
-import { AnyURI, DateTime, Duration, MarketContext, Quantity, ResponseCode, Uid, UnsignedInt } from './simple-types.js'
+import { AnyURI, DateTime, Description, Text, Duration, MarketContext, Quantity, ResponseCode, Uid, UnsignedInt } from './simple-types.js'
 
 /** ei:eiTender: an offer to buy or sell one product. */
 export const EiTender = sequence('ei:EiTenderType', {
@@ -44,7 +44,7 @@ export const MarketGranularity = sequence('emix:MarketGranularityType', {
  * terms: the duration terms and marketGranularity (schedule and remuneration terms are not).
  */
 export const ResponseTermViolated = sequence('ei:ResponseTermViolatedType', {
-  responseDescription: one('ei:responseDescription', z.string()),
+  responseDescription: one('ei:responseDescription', Description),
   minimumResponseDuration: optional('emix:minimumResponseDuration', durationTerm('emix:MinimumResponseDurationType')),
   maximumResponseDuration: optional('emix:maximumResponseDuration', durationTerm('emix:MaximumResponseDurationType')),
   minimumRecoveryDuration: optional('emix:minimumRecoveryDuration', durationTerm('emix:MinimumRecoveryDurationType')),
@@ -65,7 +65,7 @@ export const ResponseTermViolated = sequence('ei:ResponseTermViolatedType', {
 /** ei:eiResponse: the answer every CTS response payload carries; refID echoes the request's requestID. */
 export const EiResponse = sequence('ei:EiResponseType', {
   responseCode: one('ei:responseCode', ResponseCode),
-  responseDescription: optional('ei:responseDescription', z.string()),
+  responseDescription: optional('ei:responseDescription', Description),
   refID: one('ei:refID', Uid),
   responseTermsViolated: listOf('ei:responseTermsViolated', 'ei:responseTermViolated', ResponseTermViolated, 0),
   createdDateTime: optional('ei:createdDateTime', DateTime)
@@ -76,7 +76,7 @@ export const EiDelivery = sequence('ei:EiDeliveryType', {
   ...deliveryFields,
   eiDeliveryID: one('ei:eiDeliveryID', Uid),
   createdDateTime: one('ei:createdDateTime', DateTime),
-  schemaVersion: optional('ei:schemaVersion', z.string(), { attribute: true })
+  schemaVersion: optional('ei:schemaVersion', Text, { attribute: true })
 })
 
 export { Delivery }
@@ -86,8 +86,8 @@ export { Delivery }
  * abstract class"). Ours, tex:RegistrationInfoType, says who the party is and where to reach it.
  */
 export const RegistrationInfo = sequence('tex:RegistrationInfoType', {
-  partyName: optional('tex:partyName', z.string().min(1)),
-  partyRole: optional('ei:partyRole', z.string().min(1)),
+  partyName: optional('tex:partyName', Text.min(1, 'must not be empty')),
+  partyRole: optional('ei:partyRole', Text.min(1, 'must not be empty')),
   callbackURI: optional('tex:callbackURI', AnyURI),
   marketContext: zeroOrMore('emix:marketContext', MarketContext)
 })
@@ -109,11 +109,11 @@ export const SimpleLevelContext = sequence('ei:SimpleLevelContextType', {
 /** ei:eiMarketContext: a market's name and standard terms (currency, granularity, time zone). */
 export const EiMarketContext = sequence('ei:EiMarketContextType', {
   marketContext: one('emix:marketContext', MarketContext),
-  marketName: optional('ei:marketName', z.string()),
+  marketName: optional('ei:marketName', Text),
   standardTerms: optional('emix:standardTerms', StandardTerms),
   simpleLevelContext: optional('ei:simpleLevelContext', SimpleLevelContext),
   createdDateTime: optional('ei:createdDateTime', DateTime),
-  schemaVersion: optional('ei:schemaVersion', z.string(), { attribute: true })
+  schemaVersion: optional('ei:schemaVersion', Text, { attribute: true })
 })
 
 export type EiTender = z.infer<typeof EiTender>

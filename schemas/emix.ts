@@ -11,7 +11,7 @@ import { z } from 'zod'
 import { one, optional, listOf, sequence } from './sequence.js'
 import {
   Currency, DateTime, DateTimeDate, Decimal, Duration, MarketContext, Quantity, Side, SiScaleCode,
-  TransactiveState, Uid
+  Text, TransactiveState, Uid
 } from './simple-types.js'
 
 /** A unit of energy or power: fixed description and units, and an SI scale (kWh = Wh + k). */
@@ -117,10 +117,10 @@ export const Delivery = sequence('emix:DeliveryType', deliveryFields)
 /** emix:standardTerms (without standardTermsSet, which no CTS flow uses). */
 export const StandardTerms = sequence('emix:StandardTermsType', {
   marketContext: one('emix:marketContext', MarketContext),
-  marketContextName: optional('emix:marketContextName', z.string()),
+  marketContextName: optional('emix:marketContextName', Text),
   temixPower: optional('power:temixPower', TemixPower),
   granularity: optional('xcal:granularity', Duration),
-  timeZone: optional('xcal:timeZone', z.string().min(1)),
+  timeZone: optional('xcal:timeZone', Text.min(1, 'must not be empty')),
   currency: optional('emix:currency', Currency),
   nonStandardTermsHandling: optional('emix:nonStandardTermsHandling', z.enum(['mustAccept', 'ignore', 'mustUnderstand', 'reject']))
 })

@@ -10,7 +10,7 @@ import { z } from 'zod'
 import { one, optional, oneOrMore, zeroOrMore, listOf, sequence } from './sequence.js'
 import { EiQuote, EiResponse, EiTender, EiTransaction } from './ei.js'
 import { EnergyReal, Product } from './emix.js'
-import { Currency, DateTime, DateTimeDate, Duration, MarketContext, SignedQuantity, Uid, UnsignedInt } from './simple-types.js'
+import { Currency, DateTime, DateTimeDate, Description, Text, Duration, MarketContext, SignedQuantity, Uid, UnsignedInt } from './simple-types.js'
 
 const requestID = one('pyld:requestID', Uid)
 const eiResponse = one('ei:eiResponse', EiResponse)
@@ -116,7 +116,7 @@ export const EiRejectQuote = sequence('tex:EiRejectQuoteType', {
   partyID: one('ei:partyID', Uid),
   counterPartyID: optional('ei:counterPartyID', Uid),
   quoteID: oneOrMore('ei:quoteID', Uid),
-  responseDescription: optional('ei:responseDescription', z.string())
+  responseDescription: optional('ei:responseDescription', Description)
 })
 
 export const EiRejectedQuote = sequence('tex:EiRejectedQuoteType', {
@@ -195,7 +195,7 @@ export const EiTicker = sequence('tex:EiTickerType', {
  */
 export const MarketRules = sequence('tex:MarketRulesType', {
   marketContext: one('emix:marketContext', MarketContext),
-  marketName: optional('ei:marketName', z.string()),
+  marketName: optional('ei:marketName', Text),
   currency: one('emix:currency', Currency),
   priceScale: one('tex:priceScale', UnsignedInt.max(18)),
   quantityScale: one('tex:quantityScale', UnsignedInt.max(18)),

@@ -85,11 +85,46 @@ export const SignedQuantity = leaf('decimal', z.string()
 
 export const UnsignedInt = leaf('integer', z.number().int().min(0).max(4294967295))
 
+/**
+ * Longest strings we take. Every string is kept in the ledger and sent back to parties, so it is
+ * bounded: ids and names of things are short; URIs and free text a little longer.
+ */
+export const MAX_ID_LENGTH = 128
+export const MAX_URI_LENGTH = 1024
+export const MAX_TEXT_LENGTH = 1024
+
+/**
+ * What PostgreSQL (text and json columns) and XML cannot hold as written: C0 control characters
+ * (NUL above all), lone UTF-16 surrogates (stored as U+FFFD in text, as the escape in json, so the
+ * two disagree), and the non-characters U+FFFE/U+FFFF, which XML forbids.
+ */
+const UNSTORABLE = /[\u0000-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Why a string cannot be stored and read back identically, or undefined if it can. */
+export function unstorable (value: string): string | undefined {
+  const m = UNSTORABLE.exec(value)
+  if (m === null) return undefined
+  const code = m[0].charCodeAt(0)
+  const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+  if (code < 0x20) return `must not contain control characters (${name} at ${m.index})`
+  if (code >= 0xd800 && code <= 0xdfff) return `must not contain a lone UTF-16 surrogate (${name} at ${m.index})`
+  return `must not contain the non-character ${name} (at ${m.index})`
+}
+
+/** A string that the ledger stores and gives back as it came, at most `max` characters. */
+export function storableString (max: number | undefined) {
+  const base = max === undefined ? z.string() : z.string().max(max, `must be at most ${max} characters`)
+  return base.check((ctx) => {
+    const why = unstorable(ctx.value)
+    if (why !== undefined) ctx.issues.push({ code: 'custom', message: why, input: ctx.value })
+  })
+}
+
 /** ei:UidType and its substitutes (requestID, tenderID, partyID, ...): a non-empty string. */
-export const Uid = z.string().min(1, 'must not be empty').describe('identifier (string)')
+export const Uid = storableString(MAX_ID_LENGTH).min(1, 'must not be empty').describe('identifier (string)')
 
 /** xs:anyURI: the XSD accepts almost any string; we require it non-empty and without spaces. */
-export const AnyURI = z.string().regex(/^\S+$/, 'must be a URI without spaces')
+export const AnyURI = storableString(MAX_URI_LENGTH).regex(/^\S+$/, 'must be a URI without spaces')
 
 export const MarketContext = AnyURI.describe('emix:marketContext: the URI that names the market')
 
@@ -108,4 +143,11 @@ export const SiScaleCode = z.enum(['p', 'n', 'micro', 'm', 'c', 'd', 'k', 'M', '
 
 export const NonStandardTermsHandling = z.enum(['mustAccept', 'ignore', 'mustUnderstand', 'reject'])
 
-export const Text = z.string()
+/** Free text (names, roles, descriptions): storable, at most MAX_TEXT_LENGTH characters. */
+export const Text = storableString(MAX_TEXT_LENGTH)
+
+/**
+ * ei:responseDescription: storable, not bounded, as our own answers say what happened to every
+ * tender of a request (the request's size is bounded where it arrives).
+ */
+export const Description = storableString(undefined)

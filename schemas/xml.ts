@@ -18,14 +18,52 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   processEntities: true,
-  htmlEntities: false
+  entityDecoder: {
+    decode: decodeReferences,
+    setExternalEntities: () => {},
+    addInputEntities: () => {},
+    reset: () => {},
+    setXmlVersion: () => {}
+  }
 })
+
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+/**
+ * XML's five predefined entities and numeric character references, in one pass (so &amp;#65; is
+ * the text &#65;). References to characters XML forbids are refused before parsing.
+ */
+function decodeReferences (text: string): string {
+  if (!text.includes('&')) return text
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
+    if (!ref.startsWith('#')) return PREDEFINED[ref]!
+    const cp = ref.startsWith('#x') ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10)
+    return isXmlChar(cp) ? String.fromCodePoint(cp) : whole
+  })
+}
+
+/** XML 1.0 §2.2 Char: what a character reference may name. */
+function isXmlChar (cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff)
+}
+
+/** Refuses a numeric character reference to a character XML forbids (NUL, C0 controls, surrogates), naming where it is. */
+function checkCharacterReferences (xml: string): void {
+  for (const m of xml.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
+    const cp = m[1]!.startsWith('x') ? Number.parseInt(m[1]!.slice(1), 16) : Number.parseInt(m[1]!, 10)
+    if (isXmlChar(cp)) continue
+    const before = xml.slice(0, m.index)
+    const line = before.split('\n').length
+    fail('/', `malformed XML at line ${line}, column ${m.index - before.lastIndexOf('\n')}: ${m[0]} is not a character XML allows`)
+  }
+}
 
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> }
 
 /** Parses XML into an element tree with resolved namespaces. Malformed XML names line and column. */
 export function parseXml (xml: string): XmlElement {
   if (/<!DOCTYPE/i.test(xml)) fail('/', 'DOCTYPE is not allowed (no entity expansion, no external entities)')
+  checkCharacterReferences(xml)
   const check = XMLValidator.validate(xml)
   if (check !== true) fail('/', `malformed XML at line ${check.err.line}, column ${check.err.col}: ${check.err.msg}`)
   const nodes = parser.parse(xml) as OrderedNode[]

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../adapters/rest/app.js'
+import type { Limits } from '../adapters/rest/limits.js'
 import { PgLedger } from '../adapters/postgres/ledger.js'
 import type { Database } from '../adapters/postgres/database.js'
 import { LocalMarketAgent, type LmaOptions } from '../market/lma/lma.js'
@@ -20,11 +21,11 @@ export interface TestLma {
   close: () => Promise<void>
 }
 
-export async function startTestLma (market: MarketDefinition, start: string, options: { extend?: (app: FastifyInstance) => Promise<void>, lma?: Partial<LmaOptions> } = {}): Promise<TestLma> {
+export async function startTestLma (market: MarketDefinition, start: string, options: { extend?: (app: FastifyInstance) => Promise<void>, lma?: Partial<LmaOptions>, limits?: Partial<Limits> } = {}): Promise<TestLma> {
   const db = await openTestDatabase()
   const clock = new ManualClock(start)
   const lma = await LocalMarketAgent.open({ markets: [market], ledger: new PgLedger(db, () => ({ priceScale: market.priceScale, quantityScale: market.quantityScale })), clock, ...options.lma })
-  const app = await buildApp({ lma, logger: false })
+  const app = await buildApp({ lma, logger: false, ...(options.limits !== undefined && { limits: options.limits }) })
   await options.extend?.(app)
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   return {

@@ -2,24 +2,31 @@
  * te-gateway: the command line.
  *   te-gateway demo     a demo microgrid trading over HTTP, then staying up (npm start)
  *   te-gateway lma      the Local Market Agent (with its engine) alone
- * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL.
+ *   te-gateway ledger   check the LMA's ledger replays; show or quarantine a book that does not
+ * Options also come from the environment: PORT, HOST, DATABASE_URL, DATA_DIR, LOG_LEVEL, and each
+ * limit of `lma` (limits-options.ts).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { z } from 'zod'
-import { DEMO_MARKET, runDemo } from './demo.js'
+import { runDemo } from './demo.js'
 import { startMarketService } from './market-service.js'
+import { securityOptions, securitySettings } from './lma-security.js'
+import { enrolmentSecret } from '../../market/lma/enrolment.js'
 import Fastify from 'fastify'
-import { MarketRules } from '../../schemas/extensions.js'
 import { lmeRoutes } from '../rest/lme.js'
+import { DEFAULT_LIMITS, serverOptions } from '../rest/limits.js'
+import { limitsFromOptions, withLimitOptions } from './limits-options.js'
 import { EmlCtsConfig } from '../rest/eml-cts/routes.js'
 import { OpenadrEmaConfig, readEmaFile, startOpenadrEma } from './ema-openadr.js'
 import { every } from './every.js'
 import { intervalCount, minutes, port, seconds } from './arguments.js'
 import { FixEmaConfig, LiquiditySpec, readFixEmaFile, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
 import { fixSessionCommand } from '../fix/session/cli.js'
+import { ledgerCommand } from './ledger.js'
+import { readMarketsFile } from './markets-file.js'
 import { jsonLog } from '../fix/session/log.js'
 import { openDatabase } from '../postgres/database.js'
 import { startParticipants } from './participants.js'
@@ -69,8 +76,9 @@ program.command('demo', { isDefault: true })
     onSignals(demo.close)
   })
 
-program.command('lma')
-  .description('run the Local Market Agent (with its matching engine) and its REST API')
+withLimitOptions(securityOptions(program.command('lma')
+  .description('run the Local Market Agent (with its matching engine) and its REST API')))
+  .option('--trust-proxy <addresses>', 'take the client address from X-Forwarded-For when the request comes from these proxies (comma-separated addresses or CIDRs): per-address limits then see clients, not the proxy', env.TRUST_PROXY)
   .option('-p, --port <port>', 'port', port, Number(env.PORT ?? 3000))
   .option('--host <host>', 'interface to listen on', env.HOST ?? '127.0.0.1')
   .option('-m, --markets <file>', 'JSON array of market rules (tex:marketRules fields, + optional selfTrade); default: the demo market')
@@ -81,17 +89,26 @@ program.command('lma')
   .option('--lme-url <url>', 'run the (single) market\'s matching engine in an LME service (te-gateway lme) instead of in this process; several markets: lmeUrl per market in --markets', env.LME_URL)
   .option('--fix-reporting <session...>', 'FIX reporting sessions (acceptors, SenderCompID TE-GATEWAY): COMPID@PORT[:party=ID][:drop], e.g. REGULATOR@9880 HOUSE1@9881:party=house-1:drop', (v: string, all: ReportingSession[] = []) => [...all, zodArgument(ReportingSpec, v)])
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
-  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string }) => {
-    const Markets = z.array(MarketRules.extend({ selfTrade: z.enum(['cancelResting', 'cancelIncoming', 'allow']).optional(), lmeUrl: z.url().optional() })).min(1)
-    let markets = o.markets === undefined ? [DEMO_MARKET] : Markets.parse(JSON.parse(readFileSync(o.markets, 'utf8')))
+  .action(async (o: { port: number, host: string, markets?: string, dataDir: string, schema: string, lmeUrl?: string, emlCts?: string, openadrVtn?: string | true, fixReporting?: ReportingSession[], logLevel: string, trustProxy?: string } & Parameters<typeof securitySettings>[0] & Record<string, unknown>) => {
+    const security = securitySettings(o)
+    let markets = readMarketsFile(o.markets)
     if (o.lmeUrl !== undefined) {
       if (markets.length !== 1) throw new Error('--lme-url drives one market; with several, give each its lmeUrl in --markets')
       markets = [{ ...markets[0]!, lmeUrl: z.url().parse(o.lmeUrl) }]
     }
     const emlCts = o.emlCts === undefined ? undefined : EmlCtsConfig.parse(JSON.parse(readFileSync(o.emlCts, 'utf8')))
-    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }) })
+    const service = await startMarketService({ markets, port: o.port, host: o.host, dataDir: o.dataDir, schema: o.schema, logLevel: o.logLevel, security, ...(env.DATABASE_URL !== undefined && { databaseUrl: env.DATABASE_URL }), ...(emlCts !== undefined && { emlCts }), ...(o.openadrVtn !== undefined && { openadrVtn: o.openadrVtn === true ? 'TE-GATEWAY-VTN' : o.openadrVtn }), ...(o.fixReporting !== undefined && { fixReporting: o.fixReporting }), limits: limitsFromOptions(o), ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }) })
     service.app.log.info(`LMA up at ${service.url}; OpenAPI docs at ${service.url}/docs; markets: ${markets.map((m) => `${m.marketContext} (engine ${m.lmeUrl ?? 'in process'})`).join(', ')}`)
     onSignals(service.close)
+  })
+
+program.command('enrolment-secret')
+  .description('make an enrolment secret for a party (te-gateway lma --enrolment secret): prints the secret, for the party, and the line for the operator\'s --enrolment-secrets file')
+  .argument('<partyID>', 'the party it enrols')
+  .action((partyID: string) => {
+    const { secret, sha256 } = enrolmentSecret()
+    console.log(`secret for ${partyID} (send it once, in the enrolment-secret header of eiCreatePartyRegistration): ${secret}`)
+    console.log(`enrolment file entry: ${JSON.stringify({ [partyID]: sha256 })}`)
   })
 
 program.command('teua')
@@ -158,6 +175,7 @@ program.command('ema-openadr')
   })
 
 program.addCommand(fixSessionCommand())
+program.addCommand(ledgerCommand())
 
 program.command('fix-venue')
   .description('run a FIX venue simulator (our LME behind our FIX acceptor) with house liquidity in every coming interval: an external market for ema-fix')
@@ -242,8 +260,8 @@ program.command('lme')
   .action(async (o: { port: number, host: string, mechanism: string, selfTrade: string, logLevel: string }) => {
     const kind = z.enum(['continuous', 'callAuction']).parse(o.mechanism)
     const selfTrade = z.enum(['cancelResting', 'cancelIncoming', 'allow']).parse(o.selfTrade)
-    const app = Fastify({ logger: { level: o.logLevel } })
-    await app.register(lmeRoutes, { create: () => createMechanism({ kind, selfTrade }) })
+    const app = Fastify({ logger: { level: o.logLevel }, ...serverOptions(DEFAULT_LIMITS) })
+    await app.register(lmeRoutes, { create: () => createMechanism({ kind, selfTrade }), limits: DEFAULT_LIMITS })
     app.get('/health', async () => ({ status: 'ok' }))
     await app.listen({ port: o.port, host: o.host })
     onSignals(() => app.close())

@@ -107,6 +107,9 @@ describe('FIX reporting sessions', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(recorder.types()).toEqual(['8', 'AE'])
     expect([150, 39, 11, 32, 31, 448].map((t) => recorder.fields(0).get(t))).toEqual(['F', '2', 'b3', '1.5', '0.200', 'buyer'])
+    // Its own side by its tenderID; the seller's by the order id, not the seller's own tenderID (s1).
+    const sellerOrder = service.lma.tender('seller', 's1')!.orderID
+    expect(recorder.messages[1]!.text).toMatch(new RegExp(`\\|54=1\\|37=b3\\|.*\\|54=2\\|37=${sellerOrder}\\|`))
   })
 
   it('market data: a snapshot (W) of best bid, offer and last trade, then incremental refreshes (X); an unknown interval is refused (Y)', async () => {

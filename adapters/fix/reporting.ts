@@ -34,7 +34,7 @@ import { rawFields, required, SIDE } from './fields.js'
 import type { FixApplication, FixSessionHandle, ReceivedMessage } from './session/endpoint.js'
 
 export interface ReportingOptions {
-  /** A counterparty's session sees its own trades; a regulator's (no partyID) sees all. */
+  /** A counterparty's session sees its own trades (the other side's order by its order id, not its owner's tenderID); a regulator's (no partyID) sees all. */
   partyID?: string
   /** Send every new transaction as ER + AE without being asked. */
   dropCopies?: boolean
@@ -177,8 +177,11 @@ export class FixTradeReporting implements FixApplication {
 
   private captureReport (trade: Trade, r: { transType: 0 | 1 | 2, requestID?: string, total?: number, last?: boolean, previouslyReported?: boolean, refID?: string }): void {
     const { priceScale, quantityScale } = this.scales(trade.buy.instrument)
+    // A counterparty's session sees the other side's order by its order id: tenderIDs are each party's own.
+    const counterparty = this.options.partyID
     const side = (t: TransactionRecord) => ({
-      Side: SIDE[t.side], OrderID: t.tenderID,
+      Side: SIDE[t.side],
+      OrderID: counterparty === undefined || t.partyID === counterparty ? t.tenderID : this.lma.tender(t.partyID, t.tenderID)?.orderID ?? '[N/A]',
       Parties: { NoPartyIDs: [{ PartyID: t.partyID, PartyIDSource: 'D', PartyRole: 3 }] }
     })
     this.send('AE', {
@@ -198,7 +201,7 @@ export class FixTradeReporting implements FixApplication {
 
   private executionReport (t: TransactionRecord): void {
     const { priceScale, quantityScale } = this.scales(t.instrument)
-    const tender = this.lma.tender(t.tenderID)
+    const tender = this.lma.tender(t.partyID, t.tenderID)
     const leaves = tender === undefined ? 0 : tender.quantityTicks - tender.filledTicks - tender.canceledTicks
     const filled = tender?.filledTicks ?? t.quantityTicks
     this.send('8', {

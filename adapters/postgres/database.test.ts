@@ -17,8 +17,8 @@ describe(`database (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () 
 
   it('keeps numerics exact and derives positions from transactions', async () => {
     await db.pool.query(`INSERT INTO parties (party_id, registration_id, token_sha256) VALUES ('a', 'r-a', 'x'), ('b', 'r-b', 'y')`)
-    const tender = `INSERT INTO tenders (tender_id, party_id, request_id, book_id, market_context, dt_start, duration, side, price, quantity, status)
-      VALUES ($1, $2, 'q', 'book', 'urn:m', '2026-06-20T12:00:00Z', 'PT1H', $3, '0.125', '0.3', 'open')`
+    const tender = `INSERT INTO tenders (order_id, tender_id, party_id, request_id, book_id, market_context, dt_start, duration, side, price, quantity, status)
+      VALUES ($1, $1, $2, 'q', 'book', 'urn:m', '2026-06-20T12:00:00Z', 'PT1H', $3, '0.125', '0.3', 'open')`
     await db.pool.query(tender, ['t1', 'a', 'buy'])
     await db.pool.query(tender, ['t2', 'b', 'sell'])
     const fill = `INSERT INTO transactions (transaction_id, tender_id, party_id, counter_party_id, book_id, match_number, market_context, dt_start, duration, side, price, quantity)
@@ -32,7 +32,7 @@ describe(`database (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () 
   })
 
   it('refuses a second event with the same (book, seq): one writer per book', async () => {
-    const insert = `INSERT INTO book_events (book_id, seq, market_context, dt_start, duration, kind, event) VALUES ('b1', 1, 'urn:m', now(), 'PT1H', 'submit', '{}')`
+    const insert = `INSERT INTO book_events (book_id, seq, position, market_context, dt_start, duration, kind, event) VALUES ('b1', 1, 1, 'urn:m', now(), 'PT1H', 'submit', '{}')`
     await db.pool.query(insert)
     await expect(db.pool.query(insert)).rejects.toThrow(/duplicate key/)
   })

@@ -8,16 +8,27 @@ import { fromTicks, toTicks } from '../../schemas/decimal.js'
 import { arrayLiteral } from './array-literal.js'
 import { compactBookEvent, expandBookEvent } from './book-event-codec.js'
 import type { Database } from './database.js'
+import { LedgerRefusal } from '../../market/lma/ledger.js'
 import type {
-  BookCommandRecord, Ledger, LedgerBatch, LedgerContents, PartyRecord, RequestRecord, TenderRecord, TransactionRecord
+  BookCommandRecord, Ledger, LedgerBatch, LedgerContents, LedgerTape, PartyRecord, RequestRecord, TenderRecord, TransactionRecord
 } from '../../market/lma/ledger.js'
 
 export interface Scale { priceScale: number, quantityScale: number }
 
 export class PgLedger implements Ledger {
   private readonly statements = new Map<number, { name: string, text: string }>()
+  /** The position of the last book command written (book_events.position); known after load or the first write. */
+  private position: number | undefined
 
   constructor (private readonly db: Database, private readonly scaleOf: (marketContext: string) => Scale) {}
+
+  readonly tape: LedgerTape = {
+    lastPosition: () => this.position ?? 0,
+    bookCommandsAfter: async (after, limit) => {
+      const { rows } = await this.db.pool.query('SELECT * FROM book_events WHERE position > $1 ORDER BY position LIMIT $2', [after, limit])
+      return rows.map(bookCommandOf)
+    }
+  }
 
   /**
    * Writes a batch as ONE statement: atomic without BEGIN/COMMIT, and one round trip, which
@@ -29,6 +40,9 @@ export class PgLedger implements Ledger {
    * transaction only after it was delivered, which is after its batch was written.)
    */
   async write (batch: LedgerBatch): Promise<void> {
+    // One writer, one batch at a time: the positions continue from the last written.
+    let position = this.position ?? await this.lastPositionWritten()
+    for (const c of batch.bookCommands) c.position = ++position
     const values: unknown[] = []
     const parts: string[] = []
     let mask = 0
@@ -47,7 +61,17 @@ export class PgLedger implements Ledger {
       statement = { name: `ledger_write_${mask}`, text: `WITH ${parts.join(',\n')}\nSELECT 1` }
       this.statements.set(mask, statement)
     }
-    await this.db.pool.query({ ...statement, values })
+    try {
+      await this.db.pool.query({ ...statement, values })
+    } catch (error) {
+      throw refusalOf(error)
+    }
+    this.position = position
+  }
+
+  private async lastPositionWritten (): Promise<number> {
+    const { rows } = await this.db.pool.query<{ last: bigint | null }>('SELECT max(position) AS last FROM book_events')
+    return Number(rows[0]!.last ?? 0)
   }
 
   async ping (): Promise<void> {
@@ -66,15 +90,13 @@ export class PgLedger implements Ledger {
     const requests = (await q('SELECT * FROM requests')).map((r): RequestRecord => ({
       partyID: r.party_id, requestID: r.request_id, payload: r.payload, body: r.body, status: r.status, answer: r.answer
     }))
-    const bookCommands = (await q('SELECT * FROM book_events ORDER BY book_id, seq')).map((r): BookCommandRecord => {
-      const instrument = { marketContext: r.market_context, dtStart: iso(r.dt_start)!, duration: r.duration }
-      return { book: r.book_id, seq: Number(r.seq), instrument, ...expandBookEvent(r.book_id, instrument, r.event) }
-    })
+    const bookCommands = (await q('SELECT * FROM book_events ORDER BY book_id, seq')).map(bookCommandOf)
+    this.position = bookCommands.reduce((last, c) => Math.max(last, c.position!), 0)
     const ticks = (value: string, scale: number) => Number(toTicks(value, scale))
     const tenders = (await q('SELECT * FROM tenders ORDER BY created_at, tender_id')).map((r): TenderRecord => {
       const { priceScale, quantityScale } = this.scaleOf(r.market_context)
       return {
-        tenderID: r.tender_id, partyID: r.party_id, requestID: r.request_id, book: r.book_id,
+        tenderID: r.tender_id, orderID: r.order_id, partyID: r.party_id, requestID: r.request_id, book: r.book_id,
         instrument: { marketContext: r.market_context, dtStart: iso(r.dt_start)!, duration: r.duration }, side: r.side,
         price: fromTicks(ticks(r.price, priceScale), priceScale), priceTicks: ticks(r.price, priceScale),
         quantityTicks: ticks(r.quantity, quantityScale), filledTicks: ticks(r.filled, quantityScale), canceledTicks: ticks(r.canceled, quantityScale),
@@ -95,7 +117,22 @@ export class PgLedger implements Ledger {
   }
 }
 
+/**
+ * PostgreSQL's errors about the data (SQLSTATE class 22: data exception, 23: integrity constraint,
+ * 54: program limit exceeded) as a LedgerRefusal; any other error (the connection, the server) as it is.
+ */
+function refusalOf (error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && /^(22|23|54)/.test(code)) return new LedgerRefusal(`${String((error as Error).message)} (SQLSTATE ${code})`, { cause: error })
+  return error
+}
+
 type ScaleOf = (marketContext: string) => Scale
+
+function bookCommandOf (r: Record<string, any>): BookCommandRecord {
+  const instrument = { marketContext: r.market_context, dtStart: (r.dt_start as Date).toISOString(), duration: r.duration }
+  return { book: r.book_id, seq: Number(r.seq), position: Number(r.position), instrument, ...expandBookEvent(r.book_id, instrument, r.event) }
+}
 
 /**
  * The parts of a batch: per table, the column types, the rows as one array per column (undefined
@@ -143,28 +180,28 @@ const PARTS: Part[] = [
     sql: (arrays) => `INSERT INTO requests (party_id, request_id, payload, body, status, answer) SELECT * FROM unnest(${arrays})`
   },
   {
-    types: ['text', 'bigint', 'text', 'timestamptz', 'text', 'text', 'json'],
-    columns: (batch) => columnsOf(batch.bookCommands, (c) => c.book, (c) => c.seq, (c) => c.instrument.marketContext, (c) => c.instrument.dtStart,
+    types: ['text', 'bigint', 'bigint', 'text', 'timestamptz', 'text', 'text', 'json'],
+    columns: (batch) => columnsOf(batch.bookCommands, (c) => c.book, (c) => c.seq, (c) => c.position, (c) => c.instrument.marketContext, (c) => c.instrument.dtStart,
       (c) => c.instrument.duration, (c) => c.command.type, (c) => JSON.stringify(compactBookEvent(c.book, c.command, c.events))),
-    sql: (arrays) => `INSERT INTO book_events (book_id, seq, market_context, dt_start, duration, kind, event) SELECT * FROM unnest(${arrays})`
+    sql: (arrays) => `INSERT INTO book_events (book_id, seq, position, market_context, dt_start, duration, kind, event) SELECT * FROM unnest(${arrays})`
   },
   {
-    types: ['text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'numeric', 'numeric', 'numeric', 'numeric', 'text', 'timestamptz'],
+    types: ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'text', 'text', 'numeric', 'numeric', 'numeric', 'numeric', 'text', 'timestamptz'],
     // A tender changed by several requests of one batch is written once, as it is last.
     columns: (batch, scaleOf) => {
-      const tenders = [...new Map(batch.tenders.map((t) => [t.tenderID, t])).values()]
+      const tenders = [...new Map(batch.tenders.map((t) => [t.orderID, t])).values()]
       const scales = tenders.map((t) => scaleOf(t.instrument.marketContext))
-      return columnsOf(tenders, (t) => t.tenderID, (t) => t.partyID, (t) => t.requestID, (t) => t.parentTenderID ?? null, (t) => t.book,
+      return columnsOf(tenders, (t) => t.orderID, (t) => t.tenderID, (t) => t.partyID, (t) => t.requestID, (t) => t.parentTenderID ?? null, (t) => t.book,
         (t) => t.instrument.marketContext, (t) => t.instrument.dtStart, (t) => t.instrument.duration, (t) => t.side,
         (t, i) => fromTicks(t.priceTicks, scales[i]!.priceScale), (t, i) => fromTicks(t.quantityTicks, scales[i]!.quantityScale),
         (t, i) => fromTicks(t.filledTicks, scales[i]!.quantityScale), (t, i) => fromTicks(t.canceledTicks, scales[i]!.quantityScale),
         (t) => t.status, (t) => t.createdAt)
     },
     sql: (arrays) => `
-      INSERT INTO tenders (tender_id, party_id, request_id, parent_tender_id, book_id, market_context, dt_start, duration, side,
+      INSERT INTO tenders (order_id, tender_id, party_id, request_id, parent_tender_id, book_id, market_context, dt_start, duration, side,
                            price, quantity, filled, canceled, status, created_at)
       SELECT * FROM unnest(${arrays})
-      ON CONFLICT (tender_id) DO UPDATE SET filled = EXCLUDED.filled, canceled = EXCLUDED.canceled, status = EXCLUDED.status`
+      ON CONFLICT (order_id) DO UPDATE SET filled = EXCLUDED.filled, canceled = EXCLUDED.canceled, status = EXCLUDED.status`
   },
   {
     types: ['text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'timestamptz', 'text', 'text', 'numeric', 'numeric', 'timestamptz', 'timestamptz'],

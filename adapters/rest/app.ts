@@ -8,19 +8,28 @@ import swaggerUi from '@fastify/swagger-ui'
 import { ctsDocuments } from './cts-documents.js'
 import { lmaRoutes } from './lma.js'
 import { marketDataRoutes } from './market-data.js'
+import type { TickerTapeOptions } from './ticker-tape.js'
 import { teuaRoutes } from './teua.js'
+import { limitsWith, serverOptions, type Limits } from './limits.js'
 import type { LocalMarketAgent } from '../../market/lma/lma.js'
 import type { TransactiveEnergyUserAgent } from '../../market/teua/teua.js'
 
 export interface AppOptions extends FastifyServerOptions {
+  /** The gateway's limits (adapters/rest/limits.ts); unset ones keep their defaults. */
+  limits?: Partial<Limits>
   /** Serve this LMA's endpoints under /lma. */
   lma?: LocalMarketAgent
   /** Serve these TEUAs' endpoints under /teua/{partyID}. */
   teuas?: Map<string, TransactiveEnergyUserAgent>
+  /** Public market data names each order's partyID and tenderID (default: orders are anonymous). */
+  publicOwners?: boolean
+  /** The ticker tape's limits (market data stream). */
+  tape?: TickerTapeOptions
 }
 
-export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
-  const app = Fastify({ bodyLimit: 1024 * 1024, ...options })
+export async function buildApp ({ lma, teuas, publicOwners, limits: overrides, tape, ...options }: AppOptions = {}) {
+  const limits = limitsWith(overrides)
+  const app = Fastify({ ...serverOptions(limits), ...options })
 
   // Before any route plugin, so that every scope inherits it: 5xx bodies never leak internals.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -53,17 +62,18 @@ export async function buildApp ({ lma, teuas, ...options }: AppOptions = {}) {
     if (!lma.ready) return reply.code(503).send({ status: 'recovering' })
     try {
       await lma.ping()
-      return { status: 'ready' }
+      const outOfService = lma.marketsOutOfService()
+      return outOfService.length === 0 ? { status: 'ready' } : { status: 'ready', outOfService }
     } catch {
       return reply.code(503).send({ status: 'ledger unreachable' })
     }
   })
-  await app.register(ctsDocuments)
+  await app.register(ctsDocuments, { limits })
   if (lma !== undefined) {
-    await app.register(lmaRoutes, { lma })
-    await app.register(marketDataRoutes, { lma })
+    await app.register(lmaRoutes, { lma, limits })
+    await app.register(marketDataRoutes, { lma, ...(publicOwners !== undefined && { publicOwners }), ...(tape !== undefined && { tape }) })
   }
-  if (teuas !== undefined) await app.register(teuaRoutes, { teuas })
+  if (teuas !== undefined) await app.register(teuaRoutes, { teuas, limits })
 
   return app
 }

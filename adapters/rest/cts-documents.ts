@@ -7,6 +7,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { fromXml, toXml, parsePayload, CtsValidationError } from '../../schemas/codec.js'
 import { fromOfficialJson, toOfficialJsonText } from '../../schemas/official-json.js'
 import { payloadJsonSchema } from '../../schemas/json-schema.js'
+import { restPlumbing } from './plumbing.js'
+import type { RestLimits } from './limits.js'
 import { PAYLOADS, PAYLOAD_NAMES, isPayloadName, type PayloadName } from '../../schemas/registry.js'
 
 type Format = 'json' | 'xml' | 'official-json'
@@ -27,9 +29,13 @@ function read (name: PayloadName, from: Format, body: unknown) {
   return from === 'xml' ? fromXml(text, name).payload : fromOfficialJson(text, name).payload
 }
 
-export const ctsDocuments: FastifyPluginAsync = async (app) => {
-  // XML documents arrive as text; the codec parses them (DOCTYPE refused, size limited by bodyLimit).
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
+export const ctsDocuments: FastifyPluginAsync<{ limits: RestLimits }> = async (app, { limits }) => {
+  // XML documents arrive as text (UTF-8, size and depth checked); the codec parses them (DOCTYPE refused).
+  // A request refused before its document is read is answered {error, responseCode}.
+  await app.register(restPlumbing, {
+    limits,
+    refuse: (_request, reply, refusal) => reply.code(Number(refusal.responseCode)).send({ error: refusal.message, responseCode: refusal.responseCode })
+  })
 
   app.get('/cts/payloads', {
     schema: { summary: 'The CTS payloads this gateway reads and writes', tags: ['cts documents'] }

@@ -10,7 +10,8 @@ import type { PayloadName, Payload } from '../../schemas/registry.js'
 import type { MarketRules } from '../../schemas/extensions.js'
 import type { LmaClient, LmaReply } from '../../market/teua/teua.js'
 import type { TransactionDelivery } from '../../market/lma/lma.js'
-import { TOKEN_HEADER } from './lma.js'
+import { ENROLMENT_HEADER, TOKEN_HEADER } from './lma.js'
+import { CallbackSender } from './callback-sender.js'
 
 export interface Registration {
   partyID: string
@@ -18,6 +19,8 @@ export interface Registration {
   partyName?: string
   partyRole?: string
   marketContext?: string[]
+  /** Where the LMA enrols parties by secret: this party's, sent in the enrolment-secret header. */
+  enrolmentSecret?: string
 }
 
 /** Sees every answer body a client receives (tests check each against the CTS schemas). */
@@ -32,8 +35,9 @@ export class HttpLmaClient implements LmaClient {
   /** Registers a party (eiCreatePartyRegistration) and returns a client that acts as it. */
   static async register (baseUrl: string, registration: Registration): Promise<{ client: HttpLmaClient, answer: Payload<'eiCreatedPartyRegistration'> }> {
     const anonymous = new HttpLmaClient(baseUrl)
-    const { partyID, ...info } = registration
-    const res = await anonymous.post('eiCreatePartyRegistration', { requestID: `reg-${partyID}-${Date.now()}`, registreePartyID: partyID, eiRegistrationInfo: info })
+    const { partyID, enrolmentSecret, ...info } = registration
+    const res = await anonymous.post('eiCreatePartyRegistration', { requestID: `reg-${partyID}-${Date.now()}`, registreePartyID: partyID, eiRegistrationInfo: info },
+      enrolmentSecret === undefined ? {} : { [ENROLMENT_HEADER]: enrolmentSecret })
     const body = await res.json()
     HttpLmaClient.inspect?.('eiCreatedPartyRegistration', body)
     const answer = parsePayload('eiCreatedPartyRegistration', body)
@@ -58,10 +62,10 @@ export class HttpLmaClient implements LmaClient {
     return { client, lmaPartyID: answer.registrarPartyID ?? 'lma' }
   }
 
-  private async post (request: string, body: unknown): Promise<Response> {
+  private async post (request: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${this.baseUrl}/lma/${request}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.token !== undefined && { authorization: `Bearer ${this.token}` }) },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.token !== undefined && { authorization: `Bearer ${this.token}` }), ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs)
     })
@@ -85,17 +89,16 @@ export async function marketRulesAt (lmaUrl: string, marketContext?: string): Pr
   return market
 }
 
-/** The LMA tells a party of a transaction: POST {callbackURI}/eiCreateTransaction; acknowledged on a 2xx eiCreatedTransaction. */
-export function httpTransactionDelivery (timeoutMs = 5000): TransactionDelivery {
+/**
+ * The LMA tells a party of a transaction: POST {callbackURI}/eiCreateTransaction; acknowledged on a
+ * 200 eiCreatedTransaction. Sent through `sender`, under its network policy (no redirects, a
+ * deadline, a size cap).
+ */
+export function httpTransactionDelivery (sender = new CallbackSender()): TransactionDelivery {
   return async (party, message) => {
-    const res = await fetch(`${party.callbackURI!.replace(/\/$/, '')}/eiCreateTransaction`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(message),
-      signal: AbortSignal.timeout(timeoutMs)
-    })
+    const res = await sender.postJson(`${party.callbackURI!.replace(/\/$/, '')}/eiCreateTransaction`, message)
     if (res.status !== 200) return false
-    const answer = parsePayload('eiCreatedTransaction', await res.json())
+    const answer = parsePayload('eiCreatedTransaction', res.json)
     return answer.eiResponse.responseCode.startsWith('2') && answer.eiResponse.refID === message.requestID
   }
 }

@@ -5,17 +5,22 @@
  * with an EiResponse whose responseCode agrees with the HTTP status.
  *
  * Parties authenticate with the bearer token they got at registration
- * (eiCreatePartyRegistration answers it in the x-party-token header).
+ * (eiCreatePartyRegistration answers it in the x-party-token header). Where the operator enrols
+ * parties by secret, registration sends the party's enrolment secret in the enrolment-secret header.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { CtsValidationError, fromXml, parsePayload, toXml } from '../../schemas/codec.js'
+import { fromXml, parsePayload, toXml } from '../../schemas/codec.js'
 import { payloadJsonSchema } from '../../schemas/json-schema.js'
 import type { PayloadName } from '../../schemas/registry.js'
 import type { Answer, LocalMarketAgent } from '../../market/lma/lma.js'
 import type { PartyRecord } from '../../market/lma/ledger.js'
 import { MarketRefusal } from '../../market/lma/responses.js'
+import { restPlumbing } from './plumbing.js'
+import type { RestLimits } from './limits.js'
 
 export const TOKEN_HEADER = 'x-party-token'
+/** Where a party sends its enrolment secret at registration, when the operator enrols by secret. */
+export const ENROLMENT_HEADER = 'enrolment-secret'
 
 type Handler = (lma: LocalMarketAgent, party: PartyRecord | undefined, body: any) => Answer | Promise<Answer>
 
@@ -34,70 +39,46 @@ const ENDPOINTS: Record<string, { answer: PayloadName, summary: string, handle: 
   eiRequestMarketRules: { answer: 'eiReplyMarketRules', summary: "The market's rules: currency, scales, unit, intervals, gate closure (extension; no token needed)", handle: (l, _p, b) => l.requestMarketRules(b), open: true }
 }
 
-function wantsXml (request: FastifyRequest): boolean {
-  const accept = request.headers.accept ?? ''
-  if (/application\/(.+\+)?xml|text\/xml/.test(accept)) return true
-  if (/application\/json/.test(accept)) return false
-  return isXmlBody(request)
-}
-
-function isXmlBody (request: FastifyRequest): boolean {
-  return /xml/.test(request.headers['content-type'] ?? '')
-}
-
 /** Our JSON form or CTS XML -> the checked payload. */
 function read (request: FastifyRequest, name: PayloadName): unknown {
-  if (isXmlBody(request)) return fromXml(String(request.body), name).payload
+  if (request.xmlBody) return fromXml(String(request.body), name).payload
   return parsePayload(name, request.body)
 }
 
 export function send (request: FastifyRequest, reply: FastifyReply, answer: Answer, headers: Record<string, string> = {}): FastifyReply {
   reply.code(answer.status).headers(headers)
-  if (wantsXml(request)) return reply.type('application/xml').send(toXml(answer.name, answer.payload as never))
+  if (request.wantsXml) return reply.type('application/xml').send(toXml(answer.name, answer.payload as never))
   return reply.type('application/json').send(answer.payload)
 }
 
+/** What a refusal can echo of a body that may not have been read: its requestID (and, in JSON, the ids refusalAnswer looks for). */
 function rawBody (request: FastifyRequest): unknown {
-  if (!isXmlBody(request)) return request.body
-  const requestID = /<(?:\w+:)?requestID>([^<]*)</.exec(String(request.body))?.[1]
+  if (!request.xmlBody) return request.body
+  const requestID = /<(?:\w+:)?requestID>([^<]*)</.exec(String(request.body ?? ''))?.[1]
   return { requestID }
 }
 
-/** Turns a failure into the CTS answer payload of `requestName` with the matching code. */
-export function refuse (lma: LocalMarketAgent, request: FastifyRequest, reply: FastifyReply, requestName: string, error: unknown): FastifyReply {
-  let refusal: MarketRefusal
-  if (error instanceof MarketRefusal) refusal = error
-  else if (error instanceof CtsValidationError) {
-    refusal = new MarketRefusal('invalid', error.issues.map((i) => `${i.path}: ${i.message}`).join('; '))
-  } else throw error
-  request.log.info({ refusal: refusal.refusal, description: refusal.message }, `${requestName} refused`)
-  return send(request, reply, lma.refusalAnswer(requestName, rawBody(request), refusal))
-}
-
-function bearer (request: FastifyRequest): string | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
-  return m?.[1]
+/** The request payload a route takes, from its URL (/lma/{payload}). */
+function requestNameOf (request: FastifyRequest): string {
+  return (request.routeOptions.url ?? request.url).split('/').pop()!
 }
 
 export interface LmaRoutesOptions {
   lma: LocalMarketAgent
+  limits: RestLimits
 }
 
-export const lmaRoutes: FastifyPluginAsync<LmaRoutesOptions> = async (app, { lma }) => {
-  // Bodies are checked by our codecs (zod, XML), so fastify's own validation and serialization are
-  // off here; the JSON Schemas below are for the OpenAPI docs.
+export const lmaRoutes: FastifyPluginAsync<LmaRoutesOptions> = async (app, { lma, limits }) => {
+  await app.register(restPlumbing, {
+    limits,
+    authenticate: (token) => lma.authenticate(token),
+    // Every refusal is the CTS answer payload of the request, with the matching code.
+    refuse: (request, reply, refusal) => send(request, reply, lma.refusalAnswer(requestNameOf(request), rawBody(request), refusal))
+  })
+  // Our codecs check every body (zod, XML), so fastify's own validation and serialization are off
+  // here; the JSON Schemas below are for the OpenAPI docs.
   app.setValidatorCompiler(() => () => true)
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body))
-  // Malformed JSON must still get a CTS answer, so JSON is parsed here too.
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(String(body)))
-    } catch {
-      done(null, new MalformedJson())
-    }
-  })
 
   const docs = (name: PayloadName, answer: PayloadName, summary: string, auth: boolean) => ({
     summary,
@@ -107,35 +88,32 @@ export const lmaRoutes: FastifyPluginAsync<LmaRoutesOptions> = async (app, { lma
     response: { 200: { description: `${answer}`, ...payloadJsonSchema(answer, 'openapi-3.0') } }
   })
 
+  // Registrations in progress, so that concurrent ones cannot pass the cap together.
+  let registering = 0
   app.post('/lma/eiCreatePartyRegistration', {
+    config: { registration: true },
     schema: docs('eiCreatePartyRegistration', 'eiCreatedPartyRegistration',
       'Register a TEUA or EMA; the bearer token for every other request comes back in the x-party-token header', false)
   }, async (request, reply) => {
+    const body = read(request, 'eiCreatePartyRegistration') as Parameters<LocalMarketAgent['registerParty']>[0]
+    if (lma.activeParties + registering >= limits.activeParties) throw new MarketRefusal('rejected', `this market has its maximum of ${limits.activeParties} active registrations`)
+    registering++
     try {
-      if (request.body instanceof MalformedJson) throw new MarketRefusal('invalid', 'malformed JSON')
-      const body = read(request, 'eiCreatePartyRegistration') as Parameters<LocalMarketAgent['registerParty']>[0]
-      const { token, ...answer } = await lma.registerParty(body)
+      const secret = request.headers[ENROLMENT_HEADER]
+      const { token, ...answer } = await lma.registerParty(body, typeof secret === 'string' ? { enrolmentSecret: secret } : {})
       request.log.info({ partyID: answer.payload.registreePartyID }, 'party registered')
       return send(request, reply, answer, { [TOKEN_HEADER]: token })
-    } catch (error) {
-      return refuse(lma, request, reply, 'eiCreatePartyRegistration', error)
+    } finally {
+      registering--
     }
   })
 
   for (const [name, endpoint] of Object.entries(ENDPOINTS)) {
     app.post(`/lma/${name}`, { schema: docs(name as PayloadName, endpoint.answer, endpoint.summary, endpoint.open !== true) }, async (request, reply) => {
-      try {
-        if (request.body instanceof MalformedJson) throw new MarketRefusal('invalid', 'malformed JSON')
-        const token = bearer(request)
-        const party = token === undefined ? undefined : lma.authenticate(token)
-        if (party === undefined && endpoint.open !== true) throw new MarketRefusal('unauthorized', token === undefined ? 'send Authorization: Bearer <token from registration>' : 'unknown or canceled token')
-        const body = read(request, name as PayloadName)
-        return send(request, reply, await endpoint.handle(lma, party, body))
-      } catch (error) {
-        return refuse(lma, request, reply, name, error)
-      }
+      const party = request.party
+      if (party === undefined && endpoint.open !== true) throw new MarketRefusal('unauthorized', request.bearer === undefined ? 'send Authorization: Bearer <token from registration>' : 'unknown or canceled token')
+      const body = read(request, name as PayloadName)
+      return send(request, reply, await endpoint.handle(lma, party, body))
     })
   }
 }
-
-class MalformedJson {}

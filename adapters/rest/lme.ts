@@ -15,6 +15,9 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { apply, type Command, type MarketMechanism } from '../../market/lme/index.js'
+import { MarketRefusal } from '../../market/lma/responses.js'
+import { restPlumbing } from './plumbing.js'
+import { DEFAULT_LIMITS, type RestLimits } from './limits.js'
 
 const Ticks = z.number().int().refine(Number.isSafeInteger, 'must be a safe integer')
 // dtStart is written as the LMA writes every instant (UTC, milliseconds), so that one interval is one book whatever form a caller uses.
@@ -35,6 +38,8 @@ const CommandSchema = z.discriminatedUnion('type', [
 export interface LmeRoutesOptions {
   /** Makes the mechanism: at start, and again at each reset. */
   create: () => MarketMechanism
+  /** Body size and XML depth (default: DEFAULT_LIMITS). */
+  limits?: RestLimits
 }
 
 /** Drops an absent timeInForce (zod gives it as a key with undefined; the engine's events must not carry it). */
@@ -44,14 +49,19 @@ function commandOf (c: z.infer<typeof CommandSchema>): Command {
   return { type: 'submit', order: timeInForce === undefined ? order : { ...order, timeInForce } }
 }
 
-export const lmeRoutes: FastifyPluginAsync<LmeRoutesOptions> = async (app, { create }) => {
+export const lmeRoutes: FastifyPluginAsync<LmeRoutesOptions> = async (app, { create, limits = DEFAULT_LIMITS }) => {
   let lme = create()
   let instance = randomUUID()
+  // Its one client is the LMA, at the LMA's pace: no rate limits. Refusals are {error}.
+  await app.register(restPlumbing, {
+    limits, rateLimited: false,
+    refuse: (_request, reply, refusal) => reply.code(Number(refusal.responseCode)).send({ error: refusal.message })
+  })
   app.setValidatorCompiler(() => () => true)
   const route = <S extends z.ZodType>(path: string, summary: string, schema: S, run: (body: z.infer<S>) => unknown) => {
-    app.post(path, { schema: { summary, tags: ['lme'] } }, async (request, reply) => {
+    app.post(path, { schema: { summary, tags: ['lme'] } }, async (request) => {
       const body = schema.safeParse(request.body ?? {})
-      if (!body.success) return reply.code(400).send({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') })
+      if (!body.success) throw new MarketRefusal('invalid', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
       return run(body.data)
     })
   }

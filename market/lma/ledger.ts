@@ -20,7 +20,10 @@ export interface PartyRecord {
 export type TenderStatus = 'open' | 'filled' | 'canceled' | 'rejected'
 
 export interface TenderRecord {
+  /** The party's own id of the tender (CTS tenderIDs are each party's). */
   tenderID: string
+  /** The engine's id of the order, unique in the LMA; public market data names orders by it. */
+  orderID: string
   partyID: string
   requestID: string
   /** The stream tender this interval tender was split from. */
@@ -63,10 +66,14 @@ export interface RequestRecord {
   answer: unknown
 }
 
-/** One command to one book, with the events it caused, at the book's next ledger sequence. */
+/**
+ * One command to one book, with the events it caused, at the book's next ledger sequence. The
+ * ledger also gives it a position in the whole ledger as it writes it (absent until then).
+ */
 export interface BookCommandRecord {
   book: string
   seq: number
+  position?: number
   instrument: Instrument
   command: Command
   events: MechanismEvent[]
@@ -105,11 +112,37 @@ export interface LedgerContents {
   transactions: TransactionRecord[]
 }
 
+/**
+ * A write the store refused for what the batch holds (a value it cannot take, a constraint), not
+ * because it is away: the same write will fail again, and a batch without the offending rows may
+ * succeed. A Ledger throws it so that the LMA writes the batch's changes one by one.
+ */
+export class LedgerRefusal extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'LedgerRefusal'
+  }
+}
+
 export interface Ledger {
+  /** Writes a batch; on success every book command of the batch has its `position`. */
   write: (batch: LedgerBatch) => Promise<void>
   load: () => Promise<LedgerContents>
   /** Answers if the store does (readiness). */
   ping?: () => Promise<void>
+  /** The book commands read back in the order written (market data subscribers resuming); absent if this store cannot. */
+  tape?: LedgerTape
+}
+
+/**
+ * The ledger's book commands as one sequence: each written command has a position, increasing
+ * from one write to the next (not necessarily by one).
+ */
+export interface LedgerTape {
+  /** The position of the last book command written; 0 before the first. */
+  lastPosition: () => number
+  /** At most `limit` book commands with a position above `after`, in position order. */
+  bookCommandsAfter: (after: number, limit: number) => Promise<BookCommandRecord[]>
 }
 
 /** Appends everything of `from` to `into` (a change's own batch to the pending one). */

@@ -66,18 +66,19 @@ describe('LMA', () => {
     const b = await register('b')
     await create(a, tender('buy', 'buy', '0.100', '5'))
     await create(b, tender('sell1', 'sell', '0.100', '3'))
-    expect(lma.tender('buy')).toMatchObject({ status: 'open', filledTicks: 30 })
+    expect(lma.tender('a', 'buy')).toMatchObject({ status: 'open', filledTicks: 30 })
     await create(b, tender('sell2', 'sell', '0.090', '2'))
-    expect(lma.tender('buy')).toMatchObject({ status: 'filled', filledTicks: 50 })
+    expect(lma.tender('a', 'buy')).toMatchObject({ status: 'filled', filledTicks: 50 })
     await create(a, tender('buy2', 'buy', '0.100', '4'))
     await create(b, tender('sell3', 'sell', '0.100', '1'))
     const canceled = await lma.cancelTender(a, { requestID: 'c1', partyID: 'a', tenderID: ['buy2'] })
     expect(canceled.payload.eiResponse.responseDescription).toBe('buy2: 3.0 canceled, 1.0 filled')
-    expect(lma.tender('buy2')).toMatchObject({ status: 'canceled', filledTicks: 10, canceledTicks: 30 })
+    expect(lma.tender('a', 'buy2')).toMatchObject({ status: 'canceled', filledTicks: 10, canceledTicks: 30 })
     expect((await refusal(lma.cancelTender(a, { requestID: 'c2', partyID: 'a', tenderID: ['buy2'] }))).refusal).toBe('conflict')
     expect((await refusal(lma.cancelTender(a, { requestID: 'c3', partyID: 'a', tenderID: ['buy'] }))).refusal).toBe('conflict')
     expect((await refusal(lma.cancelTender(a, { requestID: 'c4', partyID: 'a', tenderID: ['nope'] }))).refusal).toBe('unknown')
-    expect((await refusal(lma.cancelTender(b, { requestID: 'c5', partyID: 'b', tenderID: ['buy2'] }))).refusal).toBe('forbidden')
+    // Tender ids are each party's own: b has no tender buy2.
+    expect((await refusal(lma.cancelTender(b, { requestID: 'c5', partyID: 'b', tenderID: ['buy2'] }))).refusal).toBe('unknown')
   })
 
   it('refuses bad input and changes nothing', async () => {
@@ -121,9 +122,9 @@ describe('LMA', () => {
     const answer = await lma.createStreamTender(a, { requestID: 's', partyID: 'a', counterPartyID: 'lma', eiTender: [{ tenderID: 'st', product }] })
     expect(answer.payload.streamTender).toEqual([{ tenderID: 'st', intervalTender: [{ uid: '0', tenderID: 'st.0' }, { uid: '1', tenderID: 'st.1' }, { uid: '2', tenderID: 'st.2' }] }])
     expect(lma.books().map((i) => i.dtStart)).toEqual([H12, H13, '2026-06-20T14:00:00.000Z'])
-    expect(lma.tender('st.2')).toMatchObject({ priceTicks: 120, quantityTicks: 30 })
+    expect(lma.tender('a', 'st.2')).toMatchObject({ priceTicks: 120, quantityTicks: 30 })
     await lma.cancelTender(a, { requestID: 'sc', partyID: 'a', tenderID: ['st'] })
-    expect(['st.0', 'st.1', 'st.2'].map((id) => lma.tender(id)!.status)).toEqual(['canceled', 'canceled', 'canceled'])
+    expect(['st.0', 'st.1', 'st.2'].map((id) => lma.tender('a', id)!.status)).toEqual(['canceled', 'canceled', 'canceled'])
   })
 
   it('closes intervals at gate closure', async () => {
@@ -132,7 +133,7 @@ describe('LMA', () => {
     expect(await lma.closeDueIntervals()).toBe(0)
     clock.set('2026-06-20T11:55:00Z')
     expect(await lma.closeDueIntervals()).toBe(1)
-    expect(lma.tender('t1')!.status).toBe('canceled')
+    expect(lma.tender('a', 't1')!.status).toBe('canceled')
     expect((await refusal(create(a, tender('t2', 'buy', '0.1', '1')))).message).toMatch(/closed for trading/)
   })
 
@@ -149,7 +150,7 @@ describe('LMA', () => {
     expect(lma.authenticate('wrong')).toBeUndefined()
     // The rebuilt market goes on trading where it stopped.
     await create(lma.party('b')!, tender('b2', 'buy', '0.120', '5'))
-    expect(lma.tender('s2')!.status).toBe('filled')
+    expect(lma.tender('a', 's2')!.status).toBe('filled')
   })
 })
 
@@ -161,7 +162,7 @@ describe('LMA registration', () => {
     await create(z, tender('z1', 'buy', '0.100', '1'))
     const answer = await lma.cancelPartyRegistration(z, { requestID: 'bye', registreePartyID: 'z', registrarPartyID: 'lma', registrationID: [z.registrationID] })
     expect(answer.payload.eiResponse![0]!.responseDescription).toMatch(/1 open tender/)
-    expect(lma.tender('z1')!.status).toBe('canceled')
+    expect(lma.tender('z', 'z1')!.status).toBe('canceled')
     expect(lma.authenticate(token)).toBeUndefined()
   })
 })
@@ -178,7 +179,7 @@ describe('LMA under concurrency and store failure', () => {
     expect(rows).toBe(40)
     await lma.close()
     lma = await open()
-    expect([...Array(40).keys()].every((i) => lma.tender(`c${i}`) !== undefined)).toBe(true)
+    expect([...Array(40).keys()].every((i) => lma.tender(['a', 'b', 'c', 'd'][i % 4]!, `c${i}`) !== undefined)).toBe(true)
   })
 
   it('a failed ledger write answers 503, changes nothing, and the LMA reloads itself from the ledger', async () => {
@@ -193,9 +194,9 @@ describe('LMA under concurrency and store failure', () => {
     await create(a, tender('kept', 'buy', '0.100', '1'))
     failNext = true
     expect((await refusal(create(a, tender('lost', 'buy', '0.100', '1')))).refusal).toBe('unavailable')
-    for (let i = 0; i < 50 && lma.tender('lost') !== undefined; i++) await new Promise((r) => setTimeout(r, 10))
-    expect(lma.tender('lost')).toBeUndefined()
-    expect(lma.tender('kept')!.status).toBe('open')
+    for (let i = 0; i < 50 && lma.tender('a', 'lost') !== undefined; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(lma.tender('a', 'lost')).toBeUndefined()
+    expect(lma.tender('a', 'kept')!.status).toBe('open')
     expect((await create(a, tender('after', 'buy', '0.100', '1'))).status).toBe(200)
   })
 })

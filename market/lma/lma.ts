@@ -7,10 +7,17 @@
  * authenticated party, answers leave as CTS payloads with the HTTP-like status they deserve.
  *
  * Consistency: every change is made in memory synchronously (so requests never interleave inside
- * one), collected into the pending ledger batch, and answered only once that batch is written
- * (group commit: requests that arrive while a batch is being written go into the next one).
- * If a write fails, the state in memory is ahead of the ledger: the LMA refuses requests (503) and
- * reloads itself from the ledger.
+ * one), collected into the pending ledger batch together with its answer's idempotency record,
+ * and answered only once that batch is written (group commit: requests that arrive while a batch
+ * is being written go into the next one). A request whose strings the ledger cannot store is
+ * refused before it changes anything. If a batch still fails, its changes are written one by one:
+ * those written are answered, one that fails is refused, and so is any later one that touched the
+ * same book, tender or party; a failed change that moved no book is undone in memory, otherwise
+ * the state in memory is ahead of the ledger and the LMA refuses requests (503) and reloads itself.
+ *
+ * On start, each market's books are replayed from the ledger and checked against it. A market that
+ * does not replay is out of service (503, naming the row) while the others trade; the operator
+ * repairs it with `te-gateway ledger` (README, "Repairing the ledger").
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
@@ -19,11 +26,17 @@ import type { Product } from '../../schemas/emix.js'
 import type { EiTransaction } from '../../schemas/ei.js'
 import { fromTicks } from '../../schemas/decimal.js'
 import { instrumentKey, LocalEngine, type Command, type Instrument, type MarketEngine, type MechanismEvent, type SnapshotView } from '../lme/index.js'
-import { emptyBatch, mergeBatch, type Ledger, type LedgerBatch, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
+import { emptyBatch, LedgerRefusal, mergeBatch, type BookCommandRecord, type Ledger, type LedgerBatch, type LedgerContents, type LedgerTape, type PartyRecord, type TenderRecord, type TopOfBook, type TransactionRecord } from './ledger.js'
 import { Market, type MarketDefinition } from './markets.js'
 import { newToken, PartyRegistry, sha256 } from './parties.js'
+import { TenderIndex } from './tenders.js'
+import { callbackURIProblem } from './callback-uri.js'
+import { checkEnrolment, OPEN_ENROLMENT, type EnrolmentPolicy } from './enrolment.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
+import { bodyHash, firstUnstorable } from './request-body.js'
+import { MAX_ID_LENGTH, unstorable } from '../../schemas/simple-types.js'
 import { durationMs, systemClock, utc, type Clock } from './time.js'
+import { checkHorizon, checkTenderCount, DEFAULT_ORDER_ENTRY_LIMITS, type OrderEntryLimits } from './limits.js'
 
 export interface Answer<N extends keyof AnswerPayloads = keyof AnswerPayloads> {
   status: number
@@ -42,9 +55,10 @@ export type TransactionDelivery = (party: PartyRecord, message: Payload<'eiCreat
 
 /**
  * Market data out: every engine event once it is in the ledger, in its book's order (the ticker
- * tape). `reset` says the books were reloaded: take new snapshots.
+ * tape); `commands` are the book commands that caused them, with their ledger positions.
+ * `reset` says the books were reloaded: take new snapshots.
  */
-export type EventListener = (events: MechanismEvent[], extra: { reset?: true, topOfBook?: TopOfBook[] }) => void
+export type EventListener = (events: MechanismEvent[], extra: { reset?: true, topOfBook?: TopOfBook[], commands?: readonly BookCommandRecord[] }) => void
 
 export interface LmaOptions {
   /** The LMA's own party id (counterPartyID of tenders, registrarPartyID). Default "lma". */
@@ -58,11 +72,49 @@ export interface LmaOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void
   /** Each market's engine; undefined: its mechanism in this process (LocalEngine). RemoteEngine drives an LME service. */
   engine?: (market: MarketDefinition) => MarketEngine | undefined
+  /** Who may register: anyone (the default), or the parties the operator enrolled with a secret. */
+  enrolment?: EnrolmentPolicy
+  /** Party ids nobody may register, besides the LMA's own (compared ignoring case); `prefix*` reserves every id starting so. */
+  reservedPartyIDs?: string[]
+  /**
+   * The operator's network policy for callback URIs (the delivering adapter's): why a URI is
+   * refused, or undefined. Registration asks it after the LMA's own check (http(s) only).
+   */
+  checkCallbackURI?: (uri: string) => Promise<string | undefined>
+  /** Tenders per request and delivery horizon (defaults: DEFAULT_ORDER_ENTRY_LIMITS). */
+  limits?: Partial<OrderEntryLimits>
+}
+
+/** Who is registering: a party proving its enrolment, or the operator (a binding's configured parties). */
+export interface RegistrationCredentials {
+  enrolmentSecret?: string
+  byOperator?: true
 }
 
 interface PendingAnswer {
   answer: Answer
-  written: Promise<void>
+  /** bodyHash of the request: the same requestID with another body is a conflict. */
+  hash: string
+  /** True once the answer and its record are in the ledger; false if they could not be written. */
+  written: Promise<boolean>
+}
+
+/** One change's part of the pending ledger batch; it is answered once that part is in the ledger. */
+interface Member {
+  batch: LedgerBatch
+  resolve: () => void
+  reject: (error: unknown) => void
+  /** Puts memory back as it was before the change, if its part cannot be written; absent: only a reload can. */
+  undo?: () => void
+}
+
+/** Why a market does not replay: the row that disagrees. */
+export interface OutOfService {
+  marketContext: string
+  book?: string
+  seq?: number
+  tenderID?: string
+  reason: string
 }
 
 export class LocalMarketAgent {
@@ -75,18 +127,20 @@ export class LocalMarketAgent {
   private bookSeq = new Map<string, number>()
   /** Books whose gate has closed (their `closed` event is in the ledger or the pending batch). */
   private closedBooks = new Set<string>()
-  private tenders = new Map<string, TenderRecord>()
-  /** Stream tender id -> its interval tenders. */
-  private streams = new Map<string, string[]>()
+  /** Every tender, by its order id and by its party's own tenderID. */
+  private tenders = new TenderIndex()
   private transactions = new Map<string, TransactionRecord>()
   private answered = new Map<string, PendingAnswer>()
   private readonly listeners = new Set<EventListener>()
   /** The tail of the queue of changes (exclusive). */
   private queue: Promise<unknown> = Promise.resolve()
 
-  private pending: LedgerBatch = emptyBatch()
-  private waiters: Array<{ resolve: () => void, reject: (e: unknown) => void }> = []
+  private pending: Member[] = []
   private flushing = false
+  /** Markets whose ledger does not replay, by marketContext: they refuse every request (503). */
+  private outOfService = new Map<string, OutOfService>()
+  /** Markets being reloaded from the ledger after a failed write: they refuse changes meanwhile (503). */
+  private readonly recovering = new Set<string>()
   private broken: unknown = undefined
   private readonly undelivered = new Set<string>()
   private readonly delivering = new Set<string>()
@@ -117,97 +171,242 @@ export class LocalMarketAgent {
   // ------------------------------------------------------------------------------------------
   // Loading and the ledger
 
-  private async load (): Promise<void> {
-    const contents = await this.options.ledger.load()
-    this.instruments = new Map()
-    this.bookSeq = new Map()
-    this.closedBooks = new Set()
-    this.tenders = new Map()
-    this.streams = new Map()
-    this.transactions = new Map()
-    this.answered = new Map()
-    this.parties.load(contents.parties)
-    for (const r of contents.requests) this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, written: Promise.resolve() })
-    for (const t of contents.tenders) this.addTender(t)
+  /**
+   * Loads the ledger: everything, or (`scope`) the state of some markets and parties, whose memory
+   * went ahead of the ledger, leaving the rest as it is. Answered requests are kept when scoped (a
+   * failed request's record was forgotten when it failed).
+   */
+  private async load (scope?: { markets: ReadonlySet<string>, parties: ReadonlySet<string> }, read?: LedgerContents): Promise<void> {
+    const contents = read ?? await this.options.ledger.load()
+    const only = scope?.markets
+    const inScope = (marketContext: string) => only === undefined || only.has(marketContext)
+    if (only === undefined) {
+      this.instruments = new Map()
+      this.bookSeq = new Map()
+      this.closedBooks = new Set()
+      this.transactions = new Map()
+      this.answered = new Map()
+      this.outOfService = new Map()
+      for (const r of contents.requests) {
+        this.answered.set(`${r.partyID}\u0000${r.requestID}`, { answer: r.answer as Answer, hash: bodyHash(r.payload, r.body), written: Promise.resolve(true) })
+      }
+    } else {
+      for (const [book, instrument] of this.instruments) {
+        if (!inScope(instrument.marketContext)) continue
+        this.instruments.delete(book)
+        this.bookSeq.delete(book)
+        this.closedBooks.delete(book)
+      }
+      for (const [id, t] of this.transactions) {
+        if (!inScope(t.instrument.marketContext)) continue
+        this.transactions.delete(id)
+        this.undelivered.delete(id)
+      }
+      for (const m of only) this.outOfService.delete(m)
+    }
+    this.parties.load(scope === undefined ? contents.parties : contents.parties.filter((p) => scope.parties.has(p.partyID)))
+    if (scope !== undefined) for (const id of scope.parties) if (!contents.parties.some((p) => p.partyID === id)) this.parties.remove(id)
+    // Scoped: the tenders of other markets as they are, those of the markets reloaded as the ledger has them.
+    const tenders = new TenderIndex()
+    if (only !== undefined) for (const t of this.tenders.values()) if (!inScope(t.instrument.marketContext)) tenders.add(t)
+    for (const t of contents.tenders) if (inScope(t.instrument.marketContext)) tenders.add(t)
+    this.tenders = tenders
     for (const t of contents.transactions) {
+      if (!inScope(t.instrument.marketContext)) continue
       this.transactions.set(t.transactionID, t)
       if (t.acknowledgedAt === undefined) this.undelivered.add(t.transactionID)
     }
+    const outOfService = (problem: OutOfService) => { if (!this.outOfService.has(problem.marketContext)) this.outOfService.set(problem.marketContext, problem) }
+    const unconfigured = new Set<string>()
     const byMarket = new Map<string, typeof contents.bookCommands>([...this.engines.keys()].map((m) => [m, []]))
     for (const c of contents.bookCommands) {
-      const commands = byMarket.get(c.instrument.marketContext)
-      if (commands === undefined) throw new Error(`the ledger has book ${c.book} of a market that is not configured`)
+      const marketContext = c.instrument.marketContext
+      if (!inScope(marketContext)) continue
+      const commands = byMarket.get(marketContext)
+      if (commands === undefined) { unconfigured.add(marketContext); continue }
       const expected = (this.bookSeq.get(c.book) ?? 0) + 1
-      if (c.seq !== expected) throw new Error(`ledger gap in book ${c.book}: seq ${c.seq}, expected ${expected}`)
-      this.bookSeq.set(c.book, c.seq)
+      if (c.seq !== expected) outOfService({ marketContext, book: c.book, seq: c.seq, reason: `ledger gap in book ${c.book}: seq ${c.seq}, expected ${expected}` })
+      this.bookSeq.set(c.book, Math.max(c.seq, expected - 1))
       this.instruments.set(c.book, c.instrument)
       commands.push(c)
     }
+    for (const m of unconfigured) this.log('error', `the ledger has books of market ${m}, which is not configured: its tenders are kept, not traded`, { marketContext: m })
     // Each engine starts over from its market's commands; every command must give the events the ledger has.
     for (const [marketContext, commands] of byMarket) {
-      const replayed = await this.engines.get(marketContext)!.rebuild(commands.map((c) => c.command))
-      commands.forEach((c, i) => {
+      if (!inScope(marketContext) || this.outOfService.has(marketContext)) continue
+      const engine = this.engines.get(marketContext)!
+      let replayed: MechanismEvent[][]
+      try {
+        replayed = await engine.rebuild(commands.map((c) => c.command))
+      } catch (error) {
+        // An engine in another process that does not answer is not the ledger's fault: load again later.
+        if (!(engine instanceof LocalEngine)) throw error
+        outOfService({ marketContext, reason: `the ledger's commands do not replay: ${String(error)}` })
+        continue
+      }
+      for (const [i, c] of commands.entries()) {
         const events = replayed[i]!
         if (events.some((e) => e.type === 'closed')) this.closedBooks.add(c.book)
-        if (!isDeepStrictEqual(events, c.events)) throw new Error(`replay of book ${c.book} at seq ${c.seq} differs from the ledger`)
-      })
+        if (!isDeepStrictEqual(events, c.events)) {
+          outOfService({ marketContext, book: c.book, seq: c.seq, reason: `replay of book ${c.book} at seq ${c.seq} differs from the ledger` })
+          break
+        }
+      }
     }
     // The replayed books must hold exactly the open tenders of the ledger, with what remains of them.
     for (const t of this.tenders.values()) {
-      if (t.status !== 'open') continue
-      const resting = this.engines.get(t.instrument.marketContext)?.order(t.tenderID)
+      const marketContext = t.instrument.marketContext
+      if (t.status !== 'open' || !inScope(marketContext) || !this.engines.has(marketContext) || this.outOfService.has(marketContext)) continue
+      const resting = this.engines.get(marketContext)!.order(t.orderID)
       const remaining = t.quantityTicks - t.filledTicks - t.canceledTicks
       if (resting?.remaining !== remaining) {
-        throw new Error(`tender ${t.tenderID}: the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}`)
+        outOfService({ marketContext, book: t.book, tenderID: t.tenderID, reason: `tender ${JSON.stringify(t.tenderID)} of ${t.partyID} (order ${t.orderID}): the ledger says ${remaining} remain, the replayed book ${resting?.remaining ?? 'has none'}` })
       }
     }
-    this.broken = undefined
-    this.log('info', 'ledger loaded', { parties: contents.parties.length, tenders: contents.tenders.length, transactions: contents.transactions.length, bookCommands: contents.bookCommands.length })
+    for (const problem of this.outOfService.values()) {
+      if (!inScope(problem.marketContext)) continue
+      this.log('error', `market ${problem.marketContext} is out of service (503): ${problem.reason}; ${repairHint(problem)}`, { ...problem })
+    }
+    if (scope === undefined) this.broken = undefined
+    this.log('info', only === undefined ? 'ledger loaded' : `markets reloaded from the ledger: ${[...only].join(', ')}`, { parties: contents.parties.length, tenders: contents.tenders.length, transactions: contents.transactions.length, bookCommands: contents.bookCommands.length })
   }
 
-  private addTender (t: TenderRecord): void {
-    this.tenders.set(t.tenderID, t)
-    if (t.parentTenderID !== undefined) {
-      const children = this.streams.get(t.parentTenderID) ?? []
-      children.push(t.tenderID)
-      this.streams.set(t.parentTenderID, children)
+  /** Markets that did not replay from the ledger, with the row that disagrees; they refuse requests (503). */
+  marketsOutOfService (): OutOfService[] {
+    return [...this.outOfService.values()]
+  }
+
+  /** Refuses (503) a request that concerns a market whose ledger did not replay. */
+  private assertInService (marketContext: string, path: string): void {
+    if (this.recovering.has(marketContext)) throw new MarketRefusal('unavailable', `${path}: market ${marketContext} is recovering from a failed ledger write; try again`)
+    const problem = this.outOfService.get(marketContext)
+    if (problem !== undefined) {
+      throw new MarketRefusal('unavailable', `${path}: market ${marketContext} is out of service until its ledger is repaired (${problem.reason})`)
     }
   }
 
-  /** Waits until everything changed so far is in the ledger. */
-  private written (): Promise<void> {
+  /** Adds a change's batch to the pending one; resolves once it is in the ledger (rejects with a 503 refusal if not). */
+  private commit (batch: LedgerBatch, undo?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject })
+      this.pending.push({ batch, resolve, reject, ...(undo !== undefined && { undo }) })
       if (!this.flushing) void this.flush()
     })
   }
 
+  /** Waits until everything changed so far is in the ledger (or refused). */
+  private written (): Promise<void> {
+    return this.commit(emptyBatch())
+  }
+
   private async flush (): Promise<void> {
     this.flushing = true
-    while (this.waiters.length > 0) {
-      const batch = this.pending
-      const waiters = this.waiters
-      this.pending = emptyBatch()
-      this.waiters = []
+    while (this.pending.length > 0) {
+      const members = this.pending
+      this.pending = []
+      const batch = emptyBatch()
+      for (const m of members) mergeBatch(batch, m.batch)
       try {
         await this.options.ledger.write(batch)
-        for (const w of waiters) w.resolve()
-        this.publish(batch)
-        if (batch.transactions.length > 0) {
-          this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
-          this.tell(this.transactionListeners, (listener) => listener(batch.transactions), 'transaction listener')
-        }
       } catch (error) {
-        this.broken = error
-        this.log('error', 'ledger write failed; reloading from the ledger', { error: String(error) })
-        for (const w of waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
-        this.pending = emptyBatch()
-        for (const w of this.waiters) w.reject(new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed'))
-        this.waiters = []
-        await this.reload()
+        await this.isolate(members, error)
+        continue
       }
+      this.committed(batch, members)
     }
     this.flushing = false
+  }
+
+  /** Answers the members of a written batch and tells the listeners. */
+  private committed (batch: LedgerBatch, members: Member[]): void {
+    for (const m of members) m.resolve()
+    this.publish(batch)
+    if (batch.transactions.length > 0) {
+      this.deliverTransactions(batch.transactions.map((t) => t.transactionID))
+      this.tell(this.transactionListeners, (listener) => listener(batch.transactions), 'transaction listener')
+    }
+  }
+
+  /**
+   * A batch could not be written. If the store refused its data (LedgerRefusal), its members are
+   * written alone, in order, to find those it cannot take: each one written is answered; one that
+   * fails is refused (503), and so is every later one that touched the same book, tender or party
+   * (it was made on top of the failed one). When the store is away, every member is refused. Failed changes that moved no
+   * book are undone in memory; if one moved a book, memory is ahead of the ledger: reload.
+   */
+  private async isolate (members: Member[], error: unknown): Promise<void> {
+    const failed: Member[] = []
+    const tainted = new Set<string>()
+    let last = error
+    // Only a refusal of the data is worth writing member by member; a store that is away takes none.
+    let away = !(error instanceof LedgerRefusal)
+    for (const m of members) {
+      const keys = touchedKeys(m.batch)
+      if (members.length > 1 && !away && !keys.some((k) => tainted.has(k))) {
+        try {
+          await this.options.ledger.write(m.batch)
+          this.committed(m.batch, [m])
+          continue
+        } catch (e) {
+          last = e
+          away = !(e instanceof LedgerRefusal)
+        }
+      }
+      failed.push(m)
+      for (const k of keys) tainted.add(k)
+    }
+    if (failed.length === 0) return
+    const refusal = new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed')
+    for (const m of failed) m.reject(refusal)
+    this.log('error', 'ledger write failed', { error: String(last), refused: failed.length, written: members.length - failed.length })
+    if (failed.every((m) => m.undo !== undefined)) {
+      for (const m of failed.reverse()) m.undo!()
+      return
+    }
+    // A failed change moved books: the memory of their markets is ahead of the ledger. Those
+    // markets refuse changes until they are reloaded from the ledger; the others trade on. Failed
+    // changes that can be undone (an acknowledgement beside them) are undone first.
+    for (const m of [...failed].reverse()) m.undo?.()
+    const markets = new Set(failed.flatMap((m) => marketsOf(m.batch)))
+    const parties = new Set(failed.flatMap((m) => m.batch.parties.map((p) => p.partyID)))
+    for (const m of markets) this.recovering.add(m)
+    this.log('error', `a failed change moved books; reloading ${[...markets].join(', ')} from the ledger`, { error: String(last) })
+    try {
+      // Read outside the queue, so that changes of other markets go on meanwhile: nothing is written
+      // while this runs (the writer is here), and the markets being reloaded take no changes.
+      const contents = await this.options.ledger.load()
+      await this.exclusive(async () => {
+        // Changes queued since that touched those markets or parties were made on top of the failed
+        // ones: refused too (and their markets reloaded as well).
+        let queued = this.pending
+        const refused: Member[] = []
+        for (let grew = true; grew;) {
+          grew = false
+          const kept: Member[] = []
+          for (const m of queued) {
+            const touched = marketsOf(m.batch)
+            if (touched.some((x) => markets.has(x)) || m.batch.parties.some((p) => parties.has(p.partyID))) {
+              refused.push(m)
+              for (const x of touched) if (!markets.has(x)) { markets.add(x); this.recovering.add(x); grew = true }
+              for (const p of m.batch.parties) parties.add(p.partyID)
+            } else kept.push(m)
+          }
+          queued = kept
+        }
+        this.pending = queued
+        for (const m of refused) m.reject(refusal)
+        await this.load({ markets, parties }, contents)
+      })
+      for (const listener of this.listeners) listener([], { reset: true })
+    } catch (reloadError) {
+      // The store is away: refuse everything and reload all of it once it is back.
+      this.broken = reloadError
+      const queued = this.pending
+      this.pending = []
+      for (const m of queued) m.reject(refusal)
+      await this.reload()
+    } finally {
+      for (const m of markets) this.recovering.delete(m)
+    }
   }
 
   /**
@@ -244,8 +443,12 @@ export class LocalMarketAgent {
    * to the pending ledger batch, and resolves once the ledger has it all.
    */
   private async change<N extends keyof AnswerPayloads> (partyID: string, requestID: string | undefined, payload: string, body: unknown,
-    change: (batch: LedgerBatch) => Answer<N> | Promise<Answer<N>>): Promise<Answer<N>> {
+    change: (batch: LedgerBatch) => Answer<N> | Promise<Answer<N>>, undo?: () => void): Promise<Answer<N>> {
+    // Checked before anything changes: a string the ledger cannot store would fail the whole batch.
+    const bad = firstUnstorable(body)
+    if (bad !== undefined) throw new MarketRefusal('invalid', `${bad.path}: ${bad.why}`)
     const key = requestID === undefined ? undefined : `${partyID}\u0000${requestID}`
+    const hash = bodyHash(payload, body)
     const step = await this.exclusive(async () => {
       this.assertAvailable()
       const earlier = key === undefined ? undefined : this.answered.get(key)
@@ -260,17 +463,18 @@ export class LocalMarketAgent {
       }
       // A failure elsewhere while this change waited for its engine: the reload that follows rebuilds the engine.
       this.assertAvailable()
-      mergeBatch(this.pending, batch)
-      const written = this.written()
-      if (key !== undefined) {
-        this.pending.requests.push({ partyID, requestID: requestID!, payload, body, status: answer.status, answer })
-        this.answered.set(key, { answer, written: written.catch(() => {}) })
-      }
+      // The answer's record goes into the same batch as the change, so both are written before the answer leaves.
+      if (key !== undefined) batch.requests.push({ partyID, requestID: requestID!, payload, body, status: answer.status, answer })
+      const written = this.commit(batch, undo)
+      if (key !== undefined) this.answered.set(key, { answer, hash, written: written.then(() => true, () => false) })
       return { earlier: undefined, answer, written }
     })
     if (step.earlier !== undefined) {
-      await step.earlier.written
-      if (step.earlier.answer.name !== answerNameOf(payload)) throw new MarketRefusal('conflict', `requestID ${requestID} was already used for another request`)
+      if (step.earlier.answer.name !== answerNameOf(payload) || step.earlier.hash !== hash) {
+        throw new MarketRefusal('conflict', `requestID ${requestID} was already used for another request`)
+      }
+      // The same request again, perhaps while the first is being written: the first's answer, once written.
+      if (!await step.earlier.written) throw new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed')
       return step.earlier.answer as Answer<N>
     }
     try {
@@ -325,10 +529,10 @@ export class LocalMarketAgent {
       if (e.type === 'fill') {
         now ??= this.clock.now().toISOString()
         for (const [side, other] of [[e.maker, e.taker], [e.taker, e.maker]] as const) {
-          const tender = this.tenders.get(side.orderId)!
+          const tender = this.tenders.byOrderID(side.orderId)!
           tender.filledTicks += e.quantity
           if (side.remaining === 0) tender.status = 'filled'
-          touched.set(tender.tenderID, tender)
+          touched.set(tender.orderID, tender)
           const t: TransactionRecord = {
             transactionID: transactionIDOf(book, e.matchNumber, side.side), tenderID: tender.tenderID, partyID: side.partyId,
             counterPartyID: other.partyId, book, matchNumber: e.matchNumber, instrument, side: side.side, priceTicks: e.price,
@@ -339,13 +543,13 @@ export class LocalMarketAgent {
           batch.transactions.push(t)
         }
       } else if (e.type === 'canceled') {
-        const tender = this.tenders.get(e.orderId)!
+        const tender = this.tenders.byOrderID(e.orderId)!
         tender.canceledTicks += e.canceledQuantity
         if (e.remaining === 0) tender.status = tender.filledTicks === tender.quantityTicks ? 'filled' : 'canceled'
-        touched.set(tender.tenderID, tender)
+        touched.set(tender.orderID, tender)
       } else if (e.type === 'rejected') {
-        const tender = this.tenders.get(e.orderId)
-        if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.tenderID, tender) }
+        const tender = this.tenders.byOrderID(e.orderId)
+        if (tender !== undefined) { tender.status = 'rejected'; touched.set(tender.orderID, tender) }
       }
     }
     return events
@@ -362,37 +566,82 @@ export class LocalMarketAgent {
   // ------------------------------------------------------------------------------------------
   // Party registration
 
-  /** eiCreatePartyRegistration: registers a TEUA or EMA; the answer carries its bearer token. */
-  async registerParty (body: Payload<'eiCreatePartyRegistration'>): Promise<Answer<'eiCreatedPartyRegistration'> & { token: string }> {
+  /**
+   * eiCreatePartyRegistration: registers a TEUA or EMA; the answer carries its bearer token.
+   * In order: the partyID must not be reserved (the LMA's own id, the operator's list); the
+   * enrolment policy must allow it; the callbackURI must be http(s) and pass the network policy;
+   * and the partyID must never have been registered: a canceled registration retires its partyID
+   * for good, so nobody can take over another's transactions and position by registering its id.
+   */
+  async registerParty (body: Payload<'eiCreatePartyRegistration'>, credentials: RegistrationCredentials = {}): Promise<Answer<'eiCreatedPartyRegistration'> & { token: string }> {
     const now = this.clock.now()
-    const partyID = body.registreePartyID ?? `party-${randomUUID().slice(0, 8)}`
-    const existing = this.parties.get(partyID)
-    if (existing !== undefined && existing.canceledAt === undefined) throw new MarketRefusal('conflict', `party ${partyID} is already registered`)
-    for (const m of body.eiRegistrationInfo.marketContext ?? []) {
+    const info = body.eiRegistrationInfo
+    if (credentials.byOperator !== true) {
+      if (body.registreePartyID !== undefined && this.isReserved(body.registreePartyID)) {
+        throw new MarketRefusal('forbidden', `registreePartyID: ${body.registreePartyID} is reserved`)
+      }
+      checkEnrolment(this.options.enrolment ?? OPEN_ENROLMENT, body.registreePartyID, credentials.enrolmentSecret)
+    }
+    for (const m of info.marketContext ?? []) {
       if (!this.markets.has(m)) throw new MarketRefusal('unknown', `eiRegistrationInfo.marketContext: unknown market ${m}`)
     }
-    const token = newToken()
-    const info = body.eiRegistrationInfo
-    const party: PartyRecord = {
-      partyID, registrationID: `reg-${randomUUID()}`, tokenSha256: sha256(token), marketContexts: info.marketContext ?? [...this.markets.keys()],
-      registeredAt: now.toISOString(),
-      ...(info.partyName !== undefined && { partyName: info.partyName }),
-      ...(info.partyRole !== undefined && { partyRole: info.partyRole }),
-      ...(info.callbackURI !== undefined && { callbackURI: info.callbackURI })
+    if (info.callbackURI !== undefined) {
+      const problem = callbackURIProblem(info.callbackURI) ?? await this.options.checkCallbackURI?.(info.callbackURI)
+      if (problem !== undefined) throw new MarketRefusal('invalid', `eiRegistrationInfo.callbackURI: ${problem}`)
     }
-    const answer = await this.change(partyID, undefined, 'eiCreatePartyRegistration', body, (batch) => {
+    const token = newToken()
+    const registrationID = `reg-${randomUUID()}`
+    let registered: string | undefined
+    const answer = await this.change(body.registreePartyID ?? '', undefined, 'eiCreatePartyRegistration', body, (batch) => {
+      // Checked here, in the queue: two registrations of one partyID cannot both pass.
+      const partyID = body.registreePartyID ?? this.newPartyID()
+      const existing = this.parties.get(partyID)
+      if (existing !== undefined) {
+        throw new MarketRefusal('conflict', existing.canceledAt === undefined
+          ? `registreePartyID: party ${partyID} is already registered`
+          : `registreePartyID: ${partyID} is retired (its registration was canceled); a partyID is never registered twice`)
+      }
+      const party: PartyRecord = {
+        partyID, registrationID, tokenSha256: sha256(token), marketContexts: info.marketContext ?? [...this.markets.keys()],
+        registeredAt: now.toISOString(),
+        ...(info.partyName !== undefined && { partyName: info.partyName }),
+        ...(info.partyRole !== undefined && { partyRole: info.partyRole }),
+        ...(info.callbackURI !== undefined && { callbackURI: info.callbackURI })
+      }
       this.parties.put(party)
+      registered = partyID
       batch.parties.push(party)
       return ok('eiCreatedPartyRegistration', {
         eiResponse: okResponse(body.requestID, now), registrarPartyID: this.partyID, registrationID: party.registrationID, registreePartyID: partyID
       })
-    })
+    }, () => { if (registered !== undefined) this.parties.remove(registered) })
     return { ...answer, token }
+  }
+
+  private isReserved (partyID: string): boolean {
+    const id = partyID.toLowerCase()
+    return id === this.partyID.toLowerCase() || (this.options.reservedPartyIDs ?? []).some((reserved) => {
+      const r = reserved.toLowerCase()
+      return r.endsWith('*') ? id.startsWith(r.slice(0, -1)) : r === id
+    })
+  }
+
+  /** A partyID for a party that named none: never one registered before, nor a reserved one. */
+  private newPartyID (): string {
+    for (;;) {
+      const partyID = `party-${randomUUID().slice(0, 8)}`
+      if (this.parties.get(partyID) === undefined && !this.isReserved(partyID)) return partyID
+    }
   }
 
   /** The party a bearer token belongs to. */
   authenticate (token: string): PartyRecord | undefined {
     return this.parties.authenticate(token)
+  }
+
+  /** How many parties are registered and not canceled. */
+  get activeParties (): number {
+    return this.parties.activeCount
   }
 
   party (partyID: string): PartyRecord | undefined {
@@ -423,8 +672,9 @@ export class LocalMarketAgent {
     const now = this.clock.now()
     return this.change(party.partyID, body.requestID, 'eiCancelPartyRegistration', body, async (batch) => {
       const touched = new Map<string, TenderRecord>()
-      const open = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open')
-      for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+      const open = this.tenders.ofParty(party.partyID).filter((t) => t.status === 'open')
+      for (const t of open) this.assertInService(t.instrument.marketContext, `tender ${t.tenderID}`)
+      for (const t of open) await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.orderID }, touched)
       this.seal(batch, touched)
       const canceled = { ...party, canceledAt: now.toISOString() }
       this.parties.put(canceled)
@@ -469,15 +719,19 @@ export class LocalMarketAgent {
   private planTenders (party: PartyRecord, tenders: Array<{ tenderID: string, product: Product }>) {
     const now = this.clock.now()
     const seen = new Set<string>()
+    const limits = { ...DEFAULT_ORDER_ENTRY_LIMITS, ...this.options.limits }
+    checkTenderCount(tenders.map((t) => t.product), limits)
     return tenders.map(({ tenderID, product }, i) => {
       const market = this.markets.get(product.marketContext)
       if (market === undefined) throw new MarketRefusal('unknown', `eiTender[${i}].product.marketContext: unknown market ${product.marketContext}`)
       if (!party.marketContexts.includes(market.marketContext)) throw new MarketRefusal('forbidden', `eiTender[${i}]: ${party.partyID} is not registered for ${market.marketContext}`)
+      this.assertInService(market.marketContext, `eiTender[${i}].product.marketContext`)
       const orders = market.intervalOrders(product, now, `eiTender[${i}].product`)
+      for (const o of orders) checkHorizon(o.instrument.dtStart, now, market.rules.deliveryHorizon ?? limits.deliveryHorizon, `eiTender[${i}].product`)
       const stream = (product.intervals?.length ?? 0) > 0
       const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
       for (const id of stream ? [tenderID, ...ids] : ids) {
-        if (this.tenders.has(id) || this.streams.has(id) || seen.has(id)) throw new MarketRefusal('conflict', `eiTender[${i}].tenderID: tender ${id} exists`)
+        if (this.tenders.taken(party.partyID, id) || seen.has(id)) throw new MarketRefusal('conflict', `eiTender[${i}].tenderID: tender ${id} exists`)
         seen.add(id)
       }
       return { tenderID, product, market, orders, ids, stream }
@@ -492,17 +746,17 @@ export class LocalMarketAgent {
       const intervalTenders: Array<{ tenderID: string, uid: string | undefined }> = []
       for (const [k, order] of plan.orders.entries()) {
         const tender: TenderRecord = {
-          tenderID: plan.ids[k]!, partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
+          tenderID: plan.ids[k]!, orderID: this.tenders.newOrderID(), partyID: party.partyID, requestID, book: instrumentKey(order.instrument), instrument: order.instrument,
           side: order.side, price: fromTicks(order.priceTicks, plan.market.rules.priceScale), priceTicks: order.priceTicks,
           quantityTicks: order.quantityTicks, filledTicks: 0, canceledTicks: 0, status: 'open', createdAt,
           ...(plan.stream && { parentTenderID: plan.tenderID })
         }
-        this.addTender(tender)
-        touched.set(tender.tenderID, tender)
+        this.tenders.add(tender)
+        touched.set(tender.orderID, tender)
         await this.runCommand(batch, order.instrument, {
           type: 'submit',
           order: {
-            orderId: tender.tenderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
+            orderId: tender.orderID, partyId: party.partyID, instrument: order.instrument, side: order.side, price: order.priceTicks,
             quantity: order.quantityTicks, timeInForce: plan.product.integralOnly === true && plan.market.mechanism === 'continuous' ? 'FOK' : 'GTC'
           }
         }, touched)
@@ -518,20 +772,19 @@ export class LocalMarketAgent {
   async cancelTender (party: PartyRecord, body: Payload<'eiCancelTender'>): Promise<Answer<'eiCanceledTender'>> {
     actingAs(party, body.partyID, 'partyID')
     return this.change(party.partyID, body.requestID, 'eiCancelTender', body, async (batch) => {
-      // Checked first, changed after: a refused cancel changes nothing.
+      // Checked first, changed after: a refused cancel changes nothing. A party names only its own tenders.
       const targets = body.tenderID.flatMap((id, i) => {
-        const ids = this.streams.get(id) ?? [id]
-        const tenders = ids.map((x) => this.tenders.get(x))
-        if (tenders.some((t) => t === undefined)) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id}`)
-        if (tenders.some((t) => t!.partyID !== party.partyID)) throw new MarketRefusal('forbidden', `tenderID[${i}]: tender ${id} is not ${party.partyID}'s`)
-        const open = tenders.filter((t) => t!.status === 'open') as TenderRecord[]
+        const tenders = this.tenders.resolve(party.partyID, id)
+        if (tenders === undefined) throw new MarketRefusal('unknown', `tenderID[${i}]: unknown tender ${id} (of ${party.partyID})`)
+        const open = tenders.filter((t) => t.status === 'open')
+        for (const t of open) this.assertInService(t.instrument.marketContext, `tenderID[${i}]`)
         if (open.length === 0) throw new MarketRefusal('conflict', `tenderID[${i}]: tender ${id} is already ${tenders[0]!.status}`)
         return open
       })
       const touched = new Map<string, TenderRecord>()
       const words: string[] = []
       for (const t of targets) {
-        const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.tenderID }, touched)
+        const events = await this.runCommand(batch, t.instrument, { type: 'cancel', orderId: t.orderID }, touched)
         const canceled = events.reduce((n, e) => n + (e.type === 'canceled' ? e.canceledQuantity : 0), 0)
         const scale = this.markets.get(t.instrument.marketContext)!.rules.quantityScale
         words.push(`${t.tenderID}: ${fromTicks(canceled, scale)} canceled, ${fromTicks(t.filledTicks, scale)} filled`)
@@ -547,7 +800,7 @@ export class LocalMarketAgent {
   requestTender (party: PartyRecord, body: Payload<'eiRequestTender'>): Answer<'eiReplyTender'> {
     actingAs(party, body.partyID, 'partyID')
     actingAs(party, body.requestorPartyID, 'requestorPartyID')
-    const tenders = [...this.tenders.values()].filter((t) => t.partyID === party.partyID && t.status === 'open' &&
+    const tenders = this.tenders.ofParty(party.partyID).filter((t) => t.status === 'open' &&
       (body.marketContext === undefined || body.marketContext.includes(t.instrument.marketContext)) &&
       (body.tenderID === undefined || body.tenderID.includes(t.tenderID) || (t.parentTenderID !== undefined && body.tenderID.includes(t.parentTenderID))))
     return ok('eiReplyTender', {
@@ -575,8 +828,9 @@ export class LocalMarketAgent {
     const t = this.transactions.get(transactionID)
     if (t === undefined || t.acknowledgedAt !== undefined || this.broken !== undefined) return
     t.acknowledgedAt = this.clock.now().toISOString()
-    this.pending.acknowledgements.push({ transactionID, at: t.acknowledgedAt })
-    await this.written()
+    const batch = emptyBatch()
+    batch.acknowledgements.push({ transactionID, at: t.acknowledgedAt })
+    await this.commit(batch, () => { t.acknowledgedAt = undefined })
   }
 
   // ------------------------------------------------------------------------------------------
@@ -589,6 +843,7 @@ export class LocalMarketAgent {
     const quotes: Payload<'eiReplyQuote'>['eiQuote'] = []
     for (const [book, instrument] of [...this.instruments].sort(([, a], [, b]) => a.dtStart.localeCompare(b.dtStart))) {
       if (body.marketContext !== undefined && !body.marketContext.includes(instrument.marketContext)) continue
+      if (this.outOfService.has(instrument.marketContext)) continue
       const snapshot = this.engines.get(instrument.marketContext)!.snapshot(instrument)
       if (snapshot === undefined || snapshot.closed) continue
       const products: Product[] = []
@@ -609,6 +864,7 @@ export class LocalMarketAgent {
       ? (this.markets.size === 1 ? [...this.markets.values()][0] : undefined)
       : this.markets.get(body.marketContext)
     if (market === undefined) throw new MarketRefusal('unknown', body.marketContext === undefined ? 'marketContext: name the market' : `marketContext: unknown market ${body.marketContext}`)
+    this.assertInService(market.marketContext, 'marketContext')
     const start = new Date(body.boundingInterval.dtStart).getTime()
     let span: number
     try { span = durationMs(body.boundingInterval.duration) } catch (e) { throw new MarketRefusal('rejected', `boundingInterval.duration: ${(e as Error).message}`) }
@@ -646,7 +902,7 @@ export class LocalMarketAgent {
     return ok('eiReplyMarketRules', {
       eiResponse: okResponse(body.requestID, this.clock.now()),
       marketRules: wanted.map((m) => {
-        const { selfTrade: _selfTrade, lmeUrl: _lmeUrl, ...rules } = this.markets.get(m)!.rules
+        const { selfTrade: _selfTrade, lmeUrl: _lmeUrl, deliveryHorizon: _deliveryHorizon, ...rules } = this.markets.get(m)!.rules
         return rules
       })
     })
@@ -659,7 +915,7 @@ export class LocalMarketAgent {
   async closeDueIntervals (): Promise<number> {
     const now = this.clock.now()
     const due = [...this.instruments].filter(([book, instrument]) =>
-      !this.closedBooks.has(book) && !this.markets.get(instrument.marketContext)!.isOpen(instrument.dtStart, now))
+      !this.closedBooks.has(book) && !this.outOfService.has(instrument.marketContext) && !this.recovering.has(instrument.marketContext) && this.markets.get(instrument.marketContext)?.isOpen(instrument.dtStart, now) === false)
     if (due.length === 0) return 0
     const written = await this.exclusive(async () => {
       if (this.broken !== undefined || this.closed) return undefined
@@ -674,9 +930,8 @@ export class LocalMarketAgent {
       }
       this.assertAvailable()
       this.seal(batch, touched)
-      mergeBatch(this.pending, batch)
       // Wrapped: a promise returned from the task would be awaited inside the queue.
-      return { written: this.written() }
+      return { written: this.commit(batch) }
     })
     if (written === undefined) return 0
     await written.written
@@ -687,7 +942,7 @@ export class LocalMarketAgent {
     if (this.listeners.size === 0) return
     const events = batch.bookCommands.flatMap((c) => c.events)
     if (events.length === 0) return
-    this.tell(this.listeners, (listener) => listener(events, { topOfBook: batch.topOfBook }), 'market data listener')
+    this.tell(this.listeners, (listener) => listener(events, { topOfBook: batch.topOfBook, commands: batch.bookCommands }), 'market data listener')
   }
 
   /** Calls every listener; one that throws is logged and the others still hear it. */
@@ -720,6 +975,11 @@ export class LocalMarketAgent {
     return () => this.listeners.delete(listener)
   }
 
+  /** The ledger's book commands by position, for tape subscribers that resume; undefined if the ledger cannot read them back. */
+  get tape (): LedgerTape | undefined {
+    return this.options.ledger.tape
+  }
+
   /** A book as it is now; `view` limits it (the top of book: depth 1, no orders), so a reader pays only for what it reads. */
   snapshot (instrument: Instrument, view?: SnapshotView) {
     return this.engines.get(instrument.marketContext)?.snapshot(instrument, view)
@@ -738,13 +998,19 @@ export class LocalMarketAgent {
     return [...this.transactions.values()].filter((t) => t.partyID === partyID)
   }
 
-  tender (tenderID: string): TenderRecord | undefined {
-    return this.tenders.get(tenderID)
+  /** A party's tender by its own tenderID. */
+  tender (partyID: string, tenderID: string): TenderRecord | undefined {
+    return this.tenders.get(partyID, tenderID)
+  }
+
+  /** The tender an engine order id belongs to (market data names orders by it). */
+  tenderOfOrder (orderID: string): TenderRecord | undefined {
+    return this.tenders.byOrderID(orderID)
   }
 
   /** A party's tenders, in the order they were created (open or not). */
   tendersOf (partyID: string): TenderRecord[] {
-    return [...this.tenders.values()].filter((t) => t.partyID === partyID)
+    return this.tenders.ofParty(partyID)
   }
 
   /** The eiCreateTransaction a party receives for one of its transactions. */
@@ -814,7 +1080,7 @@ export class LocalMarketAgent {
   async close (): Promise<void> {
     this.closed = true
     for (const t of this.retryTimers) clearTimeout(t)
-    if (this.waiters.length > 0 || this.flushing) await this.written().catch(() => {})
+    if (this.pending.length > 0 || this.flushing) await this.written().catch(() => {})
   }
 
   // ------------------------------------------------------------------------------------------
@@ -824,9 +1090,11 @@ export class LocalMarketAgent {
   refusalAnswer (requestName: string, body: unknown, refusal: MarketRefusal): Answer {
     const now = this.clock.now()
     const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-    const requestID = typeof raw.requestID === 'string' && raw.requestID !== '' ? raw.requestID : 'unknown'
+    // Echoed from a body that may not have passed its checks: only an id the answer's own schema takes.
+    const id = (value: unknown) => typeof value === 'string' && value !== '' && value.length <= MAX_ID_LENGTH && unstorable(value) === undefined ? value : 'unknown'
+    const requestID = id(raw.requestID)
     const response = eiResponse(requestID, refusal.responseCode, refusal.message, now)
-    const partyID = typeof raw.partyID === 'string' && raw.partyID !== '' ? raw.partyID : 'unknown'
+    const partyID = id(raw.partyID)
     const status = Number(RESPONSE_CODES[refusal.refusal])
     const answer = (name: keyof AnswerPayloads, payload: unknown): Answer => ({ status, name, payload } as Answer)
     switch (requestName) {
@@ -839,7 +1107,7 @@ export class LocalMarketAgent {
       case 'eiCreatePartyRegistration': return answer('eiCreatedPartyRegistration', { eiResponse: response, registrarPartyID: this.partyID })
       case 'eiRequestPartyRegistration': return answer('eiReplyPartyRegistration', { eiResponse: response })
       case 'eiCancelPartyRegistration': {
-        const registree = typeof raw.registreePartyID === 'string' && raw.registreePartyID !== '' ? raw.registreePartyID : 'unknown'
+        const registree = id(raw.registreePartyID)
         return answer('eiCanceledPartyRegistration', { respondingPartyID: this.partyID, registreePartyID: registree, registrarPartyID: this.partyID, eiResponse: [response] })
       }
       case 'eiRequestEiMarketContext': return answer('eiReplyEiMarketContext', { eiResponse: response })
@@ -849,7 +1117,7 @@ export class LocalMarketAgent {
         const valid = typeof bounding?.dtStart === 'string' && typeof bounding.duration === 'string'
         return answer('eiReplyPosition', {
           eiResponse: response,
-          positionPartyID: typeof raw.positionPartyID === 'string' && raw.positionPartyID !== '' ? raw.positionPartyID : 'unknown',
+          positionPartyID: id(raw.positionPartyID),
           boundingInterval: valid ? bounding : { dtStart: '1970-01-01T00:00:00Z', duration: 'PT0S' }
         })
       }
@@ -895,4 +1163,31 @@ export function shortBook (book: string): string {
 /** Transaction ids are stable across replays: book, match number and side. */
 function transactionIDOf (book: string, matchNumber: number, side: 'buy' | 'sell'): string {
   return `tx-${shortBook(book)}-${matchNumber}-${side === 'buy' ? 'b' : 's'}`
+}
+
+/** The books, tenders and parties a change's batch touched: a later change touching one of them was made on top of it. */
+function touchedKeys (batch: LedgerBatch): string[] {
+  return [
+    ...batch.bookCommands.map((c) => `book\u0000${c.book}`),
+    ...batch.tenders.map((t) => `order\u0000${t.orderID}`),
+    ...batch.parties.map((p) => `party\u0000${p.partyID}`),
+    ...batch.transactions.map((t) => `transaction\u0000${t.transactionID}`),
+    ...batch.acknowledgements.map((a) => `transaction\u0000${a.transactionID}`)
+  ]
+}
+
+/** What the operator can do about a market that does not replay (README, "Repairing the ledger"). */
+function repairHint (problem: OutOfService): string {
+  return problem.book === undefined
+    ? `inspect it with: te-gateway ledger check`
+    : `inspect the book with: te-gateway ledger show --book '${problem.book}'; take it out of the ledger (its open tenders canceled, its events kept aside) with: te-gateway ledger quarantine --book '${problem.book}'; then restart`
+}
+
+/** The markets whose books, tenders or transactions a change's batch touched. */
+function marketsOf (batch: LedgerBatch): string[] {
+  const markets = new Set<string>()
+  for (const c of batch.bookCommands) markets.add(c.instrument.marketContext)
+  for (const t of batch.tenders) markets.add(t.instrument.marketContext)
+  for (const t of batch.transactions) markets.add(t.instrument.marketContext)
+  return [...markets]
 }

@@ -14,6 +14,8 @@ export interface MarketDefinition extends MarketRules {
   selfTrade?: SelfTradePolicy
   /** An LME service (`te-gateway lme`) that runs this market's mechanism; unset: in the LMA's process. One LME per market. */
   lmeUrl?: string
+  /** How far ahead of now a delivery interval may start (ISO 8601 duration); default: the LMA's limit. */
+  deliveryHorizon?: string
 }
 
 /** One interval of a tendered product, ready for the engine. */
@@ -41,6 +43,7 @@ export class Market {
     this.gateClosureMs = durationMs(rules.gateClosure)
     if (this.granularityMs <= 0 || this.durationMs <= 0) throw new RangeError(`market ${rules.marketContext}: granularity and duration must be > 0`)
     if (this.durationMs % this.granularityMs !== 0) throw new RangeError(`market ${rules.marketContext}: duration must be a multiple of granularity`)
+    if (rules.deliveryHorizon !== undefined) durationMs(rules.deliveryHorizon)
   }
 
   get marketContext (): string { return this.rules.marketContext }

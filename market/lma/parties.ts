@@ -33,6 +33,15 @@ export class PartyRegistry {
     if (party.canceledAt === undefined) this.byTokenHash.set(party.tokenSha256, party)
   }
 
+  /** Forgets a party (a registration the ledger could not record). */
+  remove (partyID: string): void {
+    const old = this.byID.get(partyID)
+    if (old === undefined) return
+    this.byTokenHash.delete(old.tokenSha256)
+    for (const [token, p] of this.byToken) if (p.partyID === partyID) this.byToken.delete(token)
+    this.byID.delete(partyID)
+  }
+
   get (partyID: string): PartyRecord | undefined {
     return this.byID.get(partyID)
   }
@@ -48,6 +57,11 @@ export class PartyRegistry {
     if (!timingSafeEqual(Buffer.from(party.tokenSha256, 'hex'), Buffer.from(hash, 'hex'))) return undefined
     this.byToken.set(token, party)
     return party
+  }
+
+  /** How many parties are registered and not canceled. */
+  get activeCount (): number {
+    return this.byTokenHash.size
   }
 
   all (): PartyRecord[] {

@@ -11,7 +11,11 @@ export type Refusal =
   | 'forbidden'    // 403: acting for another party
   | 'unknown'      // 404: unknown tender, party, market
   | 'conflict'     // 409: duplicate id, or the state does not allow it (already filled/canceled)
-  | 'rejected'     // 422: a valid request the market's rules refuse (scale, grid, gate closure)
+  | 'tooLarge'     // 413: the body is larger than the limit
+  | 'unsupported'  // 415: a content type or charset we do not read
+  | 'rejected'     // 422: a valid request the market's rules refuse (scale, grid, gate closure, limits)
+  | 'tooMany'      // 429: rate limited (the HTTP answer says when to retry)
+  | 'internal'     // 500: our fault; the description says nothing more
   | 'unavailable'  // 503: the store or engine cannot take it now
 
 export const RESPONSE_CODES: Record<Refusal | 'ok', string> = {
@@ -21,7 +25,11 @@ export const RESPONSE_CODES: Record<Refusal | 'ok', string> = {
   forbidden: '403',
   unknown: '404',
   conflict: '409',
+  tooLarge: '413',
+  unsupported: '415',
   rejected: '422',
+  tooMany: '429',
+  internal: '500',
   unavailable: '503'
 }
 

@@ -34,7 +34,7 @@ export function instrumentKey (i: Instrument): string {
 }
 
 export interface OrderCommand {
-  /** Chosen by the caller (the LMA uses the tenderID); unique among the mechanism's open orders (a finished order's id may return). */
+  /** Chosen by the caller (the LMA makes one per tender: o1, o2, ...); unique among the mechanism's open orders (a finished order's id may return). */
   orderId: string
   partyId: string
   instrument: Instrument

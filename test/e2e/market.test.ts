@@ -99,16 +99,16 @@ describe('market over HTTP', () => {
     await b.tender({ side: 'sell', price: '0.140', quantity: '1.5', dtStart: H13 })
     await settled()
     expect(await a.cancel(partly.tenderID)).toBe(true)
-    expect(lma.tender(partly.tenderID)).toMatchObject({ status: 'canceled', filledTicks: 15, canceledTicks: 25 })
+    expect(lma.tender('a', partly.tenderID)).toMatchObject({ status: 'canceled', filledTicks: 15, canceledTicks: 25 })
     expect(a.position(H13)).toBe('1.5')
-    // Cancel: resting, filled (409), unknown (404), another's (403).
+    // Cancel: resting, filled (409), unknown (404), another's (404: a party names only its own tenders).
     const rest = await a.tender({ side: 'buy', price: '0.090', quantity: '1.0', dtStart: H12 })
     expect(await a.cancel(rest.tenderID)).toBe(true)
     expect(await a.cancel(big.tenderID)).toBe(false)
     await expect(a.cancel('nope')).rejects.toMatchObject({ status: 404 })
     const others = await b.tender({ side: 'sell', price: '0.200', quantity: '1.0', dtStart: H12 })
     await expect(a.cancel(others.tenderID)).rejects.toBeInstanceOf(TeuaError)
-    expect(lma.tender(others.tenderID)!.status).toBe('open')
+    expect(lma.tender('b', others.tenderID)!.status).toBe('open')
   })
 
   it('intervals are isolated, a stream tender spans three books, and XML works over the wire', async () => {

@@ -72,10 +72,10 @@ describe('LME in another process', () => {
     expect(lma.snapshot(instrument)).toEqual(remote)
     expect(lma.snapshot(instrument)).toMatchObject({ asks: [{ price: 110, quantity: 20, orders: 1 }], bids: [] })
     await lma.cancelTender(a, { requestID: 'c1', partyID: 'a', counterPartyID: 'lma', tenderID: ['s2'] })
-    expect(lma.tender('s2')!.status).toBe('canceled')
+    expect(lma.tender('a', 's2')!.status).toBe('canceled')
     clock.set('2026-06-20T11:55:00Z')
     expect(await lma.closeDueIntervals()).toBe(1)
-    expect(lma.tender('s1')!.status).toBe('canceled')
+    expect(lma.tender('a', 's1')!.status).toBe('canceled')
   })
 
   it('rebuilds the LME from the ledger when the LMA opens', async () => {
@@ -101,7 +101,7 @@ describe('LME in another process', () => {
     await fetch(`${lmeUrl}/lme/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     expect((await refusal(create(b, tender('b1', 'buy', '0.120', '5')))).refusal).toBe('unavailable')
     await until(() => lma.ready)
-    expect(lma.tender('b1')).toBeUndefined()
+    expect(lma.tender('b', 'b1')).toBeUndefined()
     // s1 is back in the rebuilt LME, and trades.
     await create(b, tender('b2', 'buy', '0.120', '2'))
     expect(lma.transactionsOf('b')).toMatchObject([{ tenderID: 'b2', counterPartyID: 'a', quantityTicks: 20 }])
@@ -117,7 +117,7 @@ describe('LME in another process', () => {
     await startLme(port)
     await until(() => lma.ready) // the LMA kept retrying its reload
     await create(a, tender('s3', 'sell', '0.130', '1'))
-    expect(lma.tender('s3')!.status).toBe('open')
-    expect(lma.tender('s2')).toBeUndefined()
+    expect(lma.tender('a', 's3')!.status).toBe('open')
+    expect(lma.tender('a', 's2')).toBeUndefined()
   })
 })

@@ -81,7 +81,7 @@ describe('eml-cts binding', () => {
     const answer = await post('/lma/createTender', example)
     expect(answer.status).toBe(200)
     expect(answer.body).toMatchObject({ tenderId: { myUidId: 4 }, partyId: { myUidId: 1 }, response: { responseCode: 200 }, inResponseTo: { myUidId: 7 }, id: 4 })
-    expect(lma.tender('eml-cts-1-t4')).toMatchObject({ side: 'buy', priceTicks: 120, quantityTicks: 50, status: 'open' })
+    expect(lma.tender('eml-cts-1', 'eml-cts-1-t4')).toMatchObject({ side: 'buy', priceTicks: 120, quantityTicks: 50, status: 'open' })
     // The same request again: the same answer, nothing new (idempotent by requestId).
     expect((await post('/lma/createTender', example)).body.response.responseCode).toBe(200)
     expect(lma.tendersOf('eml-cts-1').length).toBe(1)
@@ -117,7 +117,7 @@ describe('eml-cts binding', () => {
     const canceled = await post('/lma/cancelTender', cancel)
     expect(canceled.status).toBe(200)
     expect(canceled.body).toMatchObject({ partyId: { myUidId: 1 }, response: { responseCode: 200 }, eiCanceledResponse: { cancelReason: 'REQUESTED', success: true }, inResponseTo: { myUidId: 63 } })
-    expect(lma.tender('eml-cts-1-t4')!.status).toBe('canceled')
+    expect(lma.tender('eml-cts-1', 'eml-cts-1-t4')!.status).toBe('canceled')
     const again = await post('/lma/cancelTender', { ...cancel, requestId: { myUidId: 64 } })
     expect(again.status).toBe(409)
     expect(again.body).toMatchObject({ response: { responseCode: 409 }, inResponseTo: { myUidId: 64 } })

@@ -13,11 +13,14 @@
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import { CtsValidationError, parsePayload } from '../../../schemas/codec.js'
+import { parsePayload } from '../../../schemas/codec.js'
 import type { Payload } from '../../../schemas/registry.js'
 import type { Answer, LocalMarketAgent, TransactionDelivery } from '../../../market/lma/lma.js'
 import type { PartyRecord } from '../../../market/lma/ledger.js'
-import { MarketRefusal, RESPONSE_CODES } from '../../../market/lma/responses.js'
+import { MarketRefusal } from '../../../market/lma/responses.js'
+import { CallbackSender } from '../callback-sender.js'
+import { restPlumbing } from '../plumbing.js'
+import { DEFAULT_LIMITS, type RestLimits } from '../limits.js'
 import {
   acknowledged, EmlCancelTender, EmlCreateTender, PARTY_PREFIX, partyIDOf, PRICE_DIGITS, toCtsCancelTender, toCtsCreateTender,
   toEmlCanceledTender, toEmlCreatedTender, toEmlCreateTransactions, uidOf, type MarketOfBinding
@@ -33,6 +36,8 @@ export type EmlCtsConfig = z.infer<typeof EmlCtsConfig>
 export interface EmlCtsOptions {
   lma: LocalMarketAgent
   config: EmlCtsConfig
+  /** Body size, XML depth, rates (default: DEFAULT_LIMITS). */
+  limits?: RestLimits
 }
 
 /** The market of the binding, checked: eml-cts numbers must convert exactly (prices in thousandths, whole quantities). */
@@ -48,28 +53,21 @@ export function bindingMarket (lma: LocalMarketAgent, config: EmlCtsConfig): Mar
   return { marketContext, currency, energyReal: energyReal as MarketOfBinding['energyReal'] }
 }
 
-export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma, config }) => {
+export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma, config, limits = DEFAULT_LIMITS }) => {
   const market = bindingMarket(lma, config)
   const allowed = new Set(config.parties.map((p) => p.partyId))
   for (const p of config.parties) {
-    const existing = lma.party(partyIDOf(p.partyId))
-    if (existing !== undefined && existing.canceledAt === undefined) continue
+    // Registered once; a canceled one stays retired (and refused below).
+    if (lma.party(partyIDOf(p.partyId)) !== undefined) continue
     await lma.registerParty({
       requestID: `eml-cts-registration-${p.partyId}-${Date.now()}`, registreePartyID: partyIDOf(p.partyId),
       eiRegistrationInfo: { partyName: `eml-cts TEUA ${p.partyId}`, partyRole: 'teua', callbackURI: p.teuaURI, marketContext: [market.marketContext] }
-    })
+    }, { byOperator: true })
   }
 
+  // Parties are trusted by number (no tokens): rate limits go by address. Every refusal is an answer in the dialect.
+  await app.register(restPlumbing, { limits, refuse: (request, reply, refusal) => refuse(reply, Number(refusal.responseCode), refusal.message, request.body) })
   app.setValidatorCompiler(() => () => true)
-  // Malformed JSON gets an answer in the dialect too, not fastify's own error body.
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(String(body)))
-    } catch {
-      done(null, MALFORMED)
-    }
-  })
   const tags = ['eml-cts']
 
   app.get('/lma/party', { schema: { summary: 'The LMA\'s party id (eml-cts ActorIdType)', tags } }, async () => ({ myUidId: uidOf(lma.partyID) }))
@@ -78,20 +76,12 @@ export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma
   const handle = async <M extends { partyId: { myUidId: number }, requestId: { myUidId: number } }> (
     reply: FastifyReply, body: unknown, schema: z.ZodType<M>, run: (party: PartyRecord, message: M) => Promise<Answer>, back: (message: M, answer: Answer) => unknown
   ) => {
-    if (body === MALFORMED) return refuse(reply, 400, 'malformed JSON', null)
     const parsed = schema.safeParse(body)
-    if (!parsed.success) return refuse(reply, 400, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), body)
+    if (!parsed.success) throw new MarketRefusal('invalid', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
     const message = parsed.data
     const party = allowed.has(message.partyId.myUidId) ? lma.party(partyIDOf(message.partyId.myUidId)) : undefined
-    if (party === undefined || party.canceledAt !== undefined) return refuse(reply, 403, `party ${message.partyId.myUidId} is not an eml-cts party of this market`, body)
-    let answer: Answer
-    try {
-      answer = await run(party, message)
-    } catch (error) {
-      if (error instanceof CtsValidationError) return refuse(reply, 400, error.issues.map((i) => `${i.path}: ${i.message}`).join('; '), body)
-      if (error instanceof MarketRefusal) return refuse(reply, Number(RESPONSE_CODES[error.refusal]), error.message, body)
-      throw error
-    }
+    if (party === undefined || party.canceledAt !== undefined) throw new MarketRefusal('forbidden', `party ${message.partyId.myUidId} is not an eml-cts party of this market`)
+    const answer = await run(party, message)
     return reply.code(answer.status).send(back(message, answer))
   }
 
@@ -105,8 +95,6 @@ export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma
     (m, answer) => toEmlCanceledTender(m, answer.payload as Payload<'eiCanceledTender'>)))
 }
 
-const MALFORMED = Symbol('malformed JSON')
-
 /** An eml-cts answer to a refused request: its response with the code, the request id in inResponseTo. */
 function refuse (reply: FastifyReply, status: number, description: string, body: unknown) {
   const requestId = (body as { requestId?: unknown } | null)?.requestId ?? null
@@ -118,18 +106,16 @@ function refuse (reply: FastifyReply, status: number, description: string, body:
 
 /**
  * Transactions to eml-cts TEUAs: each as an EiCreateTransactionPayload POSTed to
- * {teuaURI}/createTransaction, acknowledged by a 2xx EiCreatedTransactionPayload. Parties of
- * other bindings go to `other`.
+ * {teuaURI}/createTransaction, acknowledged by a 2xx EiCreatedTransactionPayload, through the
+ * same guarded sender as CTS delivery (adapters/rest/callback-sender.ts). Parties of other
+ * bindings go to `other`.
  */
-export function emlCtsDelivery (other: TransactionDelivery, timeoutMs = 5000): TransactionDelivery {
+export function emlCtsDelivery (other: TransactionDelivery, sender = new CallbackSender()): TransactionDelivery {
   return async (party, message) => {
     if (!party.partyID.startsWith(PARTY_PREFIX)) return other(party, message)
     for (const body of toEmlCreateTransactions(message)) {
-      const res = await fetch(`${party.callbackURI!.replace(/\/$/, '')}/createTransaction`, {
-        method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs)
-      })
-      if (!res.ok || !acknowledged(await res.json().catch(() => null))) return false
+      const res = await sender.postJson(`${party.callbackURI!.replace(/\/$/, '')}/createTransaction`, body)
+      if (res.status < 200 || res.status > 299 || !acknowledged(res.json ?? null)) return false
     }
     return true
   }
