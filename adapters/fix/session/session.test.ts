@@ -716,4 +716,3 @@ describe('FIX session: a stopped endpoint (issue 13)', () => {
     await expectAlive(p, 'restarted')
   })
 })
-
