@@ -2,7 +2,7 @@
  * FIX benchmark: NewOrderSingle -> ExecutionReport round trips per second through our FIX session
  * layer (FixSessionEndpoint: GatewaySession, file store, our TCP transport), against jspurefix as
  * shipped (its stock AsciiSession, TcpAcceptor and TcpInitiator, in-memory store), in the same run.
- *   npm run bench:fix [-- --orders 2000 --window 64 --warmup 500 --only venue,echo,stock --dir /dev/shm]
+ *   npm run bench:fix [-- --orders 2000 --window 64 --warmup 500 --only venue,echo,stock --dir /dev/shm --runs 5 --modes one,pipelined --cpu-prof DIR]
  *
  * What is measured. An initiator in this process sends limit NewOrderSingles over TCP on 127.0.0.1
  * to an acceptor in a child process; a round trip ends when the first ExecutionReport for that
@@ -23,18 +23,19 @@
  *     without a matching engine: a "new" report, then a fill for an order at a crossing price;
  *   - stock: jspurefix's own AsciiSession subclass (no overrides of its session logic, its default
  *     in-memory store, its TcpAcceptor/TcpInitiator) with the same minimal application.
- * echo against stock is the cost of our session layer (every sent message stored and sequence
- * numbers written on every message, synchronously, to a folder under --dir, the OS temp folder by default;
- * dictionary validation of every received message; the frame guard; typed `fields` for the
- * application); venue against echo is the cost of the matching engine and its bookkeeping. Both
- * minimal applications read the order's fields the cheap way their session offers (our raw text,
- * jspurefix's MsgView) and send the same ExecutionReport shape as the venue simulator. jspurefix's
- * logging goes to a silent logger on both sides (its default, Winston at info on the console, would
- * measure the console).
+ * echo against stock is the cost of our session layer (every message sent and every sequence number
+ * received stored, in one append per turn of the event loop, to a folder under --dir, the OS temp
+ * folder by default; dictionary validation of every received message; the frame guard; typed
+ * `fields` for the application when it reads them); venue against echo is the cost of the matching
+ * engine and its bookkeeping. Both minimal applications read the order's fields the cheap way their
+ * session offers (our raw text, jspurefix's MsgView) and send the same ExecutionReport shape as the
+ * venue simulator. jspurefix's logging goes to a silent logger on both sides (its default, Winston
+ * at info on the console, would measure the console). Our stores use their defaults (no fsync).
  *
- * Our file store replaces seqnums.json (write, then rename) on every message sent or received:
- * on a disk file system that waits on the disk as well as costing CPU, so the rate of our rows
- * depends on where --dir is. `--dir /dev/shm` (tmpfs) shows the session layer without the disk.
+ * The summary gives echo/stock's ratio of round trips per second in each mode and says whether it
+ * meets issue 13's 0.8x; with --runs N the comparison is repeated and the median and range of the
+ * ratios are given (on a shared machine single runs vary widely). --cpu-prof DIR writes a V8 CPU
+ * profile of each acceptor process (run the benchmark under node --cpu-prof for the initiator).
  *
  * Why a child process for the acceptor: a counterparty is another process, and the two sides of a
  * round trip then run in parallel on the two cores as they would in production, rather than
@@ -76,6 +77,8 @@ const { values } = parseArgs({
     window: { type: 'string', default: '64' },
     warmup: { type: 'string', default: '500' },
     only: { type: 'string', default: IMPLEMENTATIONS.join(',') },
+    /** Repeat the whole comparison this many times; the summary gives each ratio's median and range. */
+    runs: { type: 'string', default: '1' },
     /** Which runs: 'one' (one at a time), 'pipelined', or both (default). */
     modes: { type: 'string', default: 'one,pipelined' },
     /** Where our session stores go (default: the OS temp folder); /dev/shm takes the disk out. */
@@ -458,6 +461,15 @@ function fileSystemOf (dir: string): string | undefined {
   } catch { return undefined }
 }
 
+/** What issue 13 asks of our session layer: at least this share of jspurefix's round trips per second. */
+const TARGET_RATIO = 0.8
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
 function percentile (sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN
 }
@@ -510,9 +522,14 @@ async function main (): Promise<void> {
   const chosen = values.only!.split(',').map((s) => s.trim()).filter((s): s is Implementation => (IMPLEMENTATIONS as readonly string[]).includes(s))
   const root = mkdtempSync(join(values.dir!, 'te-bench-fix-'))
   const began = Date.now()
-  const rows: Row[] = []
+  const runs = Math.max(1, Number(values.runs))
+  const rowsByRun: Row[][] = []
   try {
-    for (const implementation of chosen) rows.push(...await benchmark(implementation, opts, root))
+    for (let run = 0; run < runs; run++) {
+      const rows: Row[] = []
+      for (const implementation of chosen) rows.push(...await benchmark(implementation, opts, root))
+      rowsByRun.push(rows)
+    }
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
@@ -521,8 +538,8 @@ async function main (): Promise<void> {
   const f2 = (v: number): string => v.toFixed(2)
   console.log('| implementation | mode | round trips/s | p50 ms | p99 ms | CPU µs/round trip: initiator | acceptor | total | ExecType 0 / F |')
   console.log('|---|---|---:|---:|---:|---:|---:|---:|---|')
-  for (const r of rows) {
-    console.log(`| ${LABEL[r.implementation]} | ${r.mode} | ${r.perSecond.toFixed(0)} | ${f2(r.p50)} | ${f2(r.p99)} | ${r.initiatorUs.toFixed(0)} | ${r.acceptorUs.toFixed(0)} | ${(r.initiatorUs + r.acceptorUs).toFixed(0)} | ${r.newReports} / ${r.fills} |`)
+  for (const [run, runRows] of rowsByRun.entries()) for (const r of runRows) {
+    console.log(`| ${LABEL[r.implementation]}${runs > 1 ? ` (run ${run + 1})` : ''} | ${r.mode} | ${r.perSecond.toFixed(0)} | ${f2(r.p50)} | ${f2(r.p99)} | ${r.initiatorUs.toFixed(0)} | ${r.acceptorUs.toFixed(0)} | ${(r.initiatorUs + r.acceptorUs).toFixed(0)} | ${r.newReports} / ${r.fills} |`)
   }
   console.log('\nHow to read it: a round trip is NewOrderSingle out -> first ExecutionReport (ExecType 0) back for that ClOrdID; half of the orders')
   console.log('also get a fill (ExecType F), whose sending and handling are in the CPU figures but not in the latency. "one at a time" is')
@@ -530,21 +547,29 @@ async function main (): Promise<void> {
   console.log('store\'s writes (CPU well under 1 s per second per side means waiting); its p50/p99 include queueing behind the window.')
   console.log('This box has 2 shared cores and other work on it: compare rows of one run with each other, not runs of different days.')
 
-  const find = (implementation: Implementation, pipelined: boolean): Row | undefined => rows.find((r) => r.implementation === implementation && r.mode.startsWith('pipelined') === pipelined)
   const total = (r: Row): number => r.initiatorUs + r.acceptorUs
   const lines: string[] = []
   for (const pipelined of [false, true]) {
-    const echo = find('echo', pipelined)
-    const stock = find('stock', pipelined)
-    const venue = find('venue', pipelined)
     const mode = pipelined ? 'pipelined' : 'one at a time'
-    if (echo !== undefined && stock !== undefined) {
-      lines.push(`  ${mode}, our session layer (echo) vs jspurefix stock: ${echo.perSecond.toFixed(0)} vs ${stock.perSecond.toFixed(0)} round trips/s (${f2(echo.perSecond / stock.perSecond)}x), ` +
-        `${total(echo).toFixed(0)} vs ${total(stock).toFixed(0)} µs CPU per round trip (${f2(total(echo) / total(stock))}x), p50 ${f2(echo.p50)} vs ${f2(stock.p50)} ms`)
+    const pairs = rowsByRun.map((runRows) => {
+      const find = (implementation: Implementation): Row | undefined => runRows.find((r) => r.implementation === implementation && r.mode.startsWith('pipelined') === pipelined)
+      return { echo: find('echo'), stock: find('stock'), venue: find('venue') }
+    })
+    const compared = pairs.filter((p): p is { echo: Row, stock: Row, venue: Row | undefined } => p.echo !== undefined && p.stock !== undefined)
+    if (compared.length > 0) {
+      const ratios = compared.map((p) => p.echo.perSecond / p.stock.perSecond)
+      const cpu = compared.map((p) => total(p.echo) / total(p.stock))
+      const last = compared.at(-1)!
+      const ratio = median(ratios)
+      lines.push(`  ${mode}, our session layer (echo) vs jspurefix stock: ${last.echo.perSecond.toFixed(0)} vs ${last.stock.perSecond.toFixed(0)} round trips/s, ` +
+        `${total(last.echo).toFixed(0)} vs ${total(last.stock).toFixed(0)} µs CPU per round trip, p50 ${f2(last.echo.p50)} vs ${f2(last.stock.p50)} ms` + (compared.length > 1 ? ' (last run)' : ''))
+      lines.push(`    round trips/s ratio ${f2(ratio)}x${compared.length > 1 ? ` (median of ${compared.length} runs, range ${f2(Math.min(...ratios))}-${f2(Math.max(...ratios))})` : ''}: ` +
+        `${ratio >= TARGET_RATIO ? 'met' : 'missed'} against ${TARGET_RATIO}x; CPU per round trip ratio ${f2(median(cpu))}x${compared.length > 1 ? ` (range ${f2(Math.min(...cpu))}-${f2(Math.max(...cpu))})` : ''}`)
     }
-    if (venue !== undefined && echo !== undefined) {
-      lines.push(`  ${mode}, venue simulator vs minimal app, both on our session layer: ${venue.perSecond.toFixed(0)} vs ${echo.perSecond.toFixed(0)} round trips/s, ` +
-        `${total(venue).toFixed(0)} vs ${total(echo).toFixed(0)} µs CPU per round trip`)
+    const last = pairs.at(-1)
+    if (last?.venue !== undefined && last.echo !== undefined) {
+      lines.push(`  ${mode}, venue simulator vs minimal app, both on our session layer: ${last.venue.perSecond.toFixed(0)} vs ${last.echo.perSecond.toFixed(0)} round trips/s, ` +
+        `${total(last.venue).toFixed(0)} vs ${total(last.echo).toFixed(0)} µs CPU per round trip`)
     }
   }
   if (lines.length > 0) console.log(`\nSummary:\n${lines.join('\n')}`)

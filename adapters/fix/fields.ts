@@ -6,12 +6,24 @@
 
 /** The fields of a message as received ('|' for SOH), first occurrence of each tag. */
 export function rawFields (text: string): Map<number, string> {
+  // One pass over the characters: this runs for every message our FIX applications receive.
   const fields = new Map<number, string>()
-  for (const pair of text.split(/[|\x01]/)) {
-    const at = pair.indexOf('=')
-    if (at <= 0) continue
-    const tag = Number(pair.slice(0, at))
-    if (Number.isInteger(tag) && !fields.has(tag)) fields.set(tag, pair.slice(at + 1))
+  let start = 0
+  while (start < text.length) {
+    let end = start
+    let equals = -1
+    let tag = 0
+    let digits = true
+    for (; end < text.length; end++) {
+      const c = text.charCodeAt(end)
+      if (c === 0x7c || c === 0x01) break // '|' or SOH
+      if (equals >= 0) continue
+      if (c === 0x3d) equals = end // '='
+      else if (c >= 0x30 && c <= 0x39) tag = tag * 10 + c - 0x30
+      else digits = false
+    }
+    if (equals > start && digits && !fields.has(tag)) fields.set(tag, text.slice(equals + 1, end))
+    start = end + 1
   }
   return fields
 }

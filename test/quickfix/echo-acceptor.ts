@@ -1,6 +1,7 @@
 /**
  * QuickFIX's acceptance-test acceptor (`at`, src/at_application.h of QuickFIX's sources) on our
- * session API: SenderCompID ISLD, TargetCompID TW, a fresh store per start (at.cfg: ResetOnLogon).
+ * session API: SenderCompID ISLD, TargetCompID TW, a fresh store per start, every Logon a new
+ * sequence (at.cfg: ResetOnLogon=Y), TestReqID "TEST".
  * It echoes NewOrderSingle, SecurityDefinition and Email as received; a resent order (PossResend=Y)
  * whose ClOrdID it has seen is dropped; any other application message is answered with a
  * BusinessMessageReject "Unsupported Message Type" (BusinessRejectReason 3), as QuickFIX answers
@@ -58,6 +59,14 @@ export async function startEchoAcceptor (version: EchoVersion, specDir: string, 
     beginString: version,
     dictionary: dictionaryFor(version, specDir),
     storeDir,
+    // QuickFIX's choices where counterparties differ.
+    sendResetSeqNumFlagN: false,
+    logoutBeforeRefusingLogon: false,
+    logoutConfirmationText: false,
+    // at.cfg: ResetOnLogon=Y, which QuickFIX does without saying 141=Y.
+    resetSeqNumOnLogon: true,
+    announceReset: false,
+    testRequestId: () => 'TEST',
     ...extra
   }, new EchoApplication())
   const { port } = await endpoint.start()

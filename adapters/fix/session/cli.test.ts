@@ -23,12 +23,18 @@ describe('fix-session command', () => {
     await expect(command.parseAsync(['--role', 'broker', '--port', '1', '--sender-comp-id', 'A', '--target-comp-id', 'B'], { from: 'user' })).rejects.toThrow(/Allowed choices are initiator, acceptor/)
   })
 
+  it('refuses a store sync setting other than none, every-write or interval', async () => {
+    const command = fixSessionCommand().exitOverride().configureOutput({ writeErr: () => {} })
+    await expect(command.parseAsync(['--role', 'acceptor', '--port', '0', '--sender-comp-id', 'A', '--target-comp-id', 'B', '--store-sync', 'always'], { from: 'user' })).rejects.toThrow(/Allowed choices are none, every-write, interval/)
+  })
+
   it('runs an acceptor that logs logons and messages as JSON lines', async () => {
     const lines: Array<Record<string, unknown>> = []
     let running: { endpoint: FixSessionEndpoint, stop: () => Promise<void> } | undefined
     const command = fixSessionCommand({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>), started: (r) => { running = r } })
     await command.parseAsync(['--role', 'acceptor', '--port', '0', '--sender-comp-id', 'GW', '--target-comp-id', 'PEER',
-      '--store-dir', mkdtempSync(join(tmpdir(), 'fix-cli-'))], { from: 'user' })
+      '--store-dir', mkdtempSync(join(tmpdir(), 'fix-cli-')), '--store-sync', 'every-write'], { from: 'user' })
+    expect(running?.endpoint.config.storeSync).toBe('every-write')
     const port = running?.endpoint.listeningAddress?.port ?? 0
     const peer = await RawPeer.connect(port, { sender: 'PEER', target: 'GW' })
     try {

@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { FixSessionEndpoint, type FixSessionConfig } from './endpoint.js'
 import { jsonLog, type LogLevel, type SessionLog } from './log.js'
+import { STORE_SYNCS, type StoreSync } from './store.js'
 
 export interface FixSessionCliHooks {
   /** Where log lines go (default: stderr). */
@@ -25,6 +26,7 @@ interface CliOptions {
   dictionary: string
   beginString: string
   storeDir: string
+  storeSync: StoreSync
   reset: boolean
   reconnect: number
   tlsCert?: string
@@ -54,6 +56,7 @@ export function fixSessionCommand (hooks: FixSessionCliHooks = {}): Command {
     .option('--dictionary <name>', 'jspurefix dictionary: qf44 (FIX 4.4), repo50sp2 (FIXT.1.1/5.0SP2) or a path', 'qf44')
     .option('--begin-string <value>', 'BeginString(8)', 'FIX.4.4')
     .option('--store-dir <dir>', 'folder for sequence numbers and sent messages (survives restarts)', './data/fix')
+    .addOption(new Option('--store-sync <when>', 'fsync of the store: none (the OS writes back; a power cut may lose the last writes), every-write, interval (each second)').choices([...STORE_SYNCS]).default('none'))
     .option('--reset', 'ResetSeqNumFlag=Y on logon: every logon starts a new sequence', false)
     .option('--reconnect <seconds>', 'initiator: wait before connecting again after the session ended', wholeNumber(1, 3600), 5)
     .option('--tls-cert <file>', 'our certificate (PEM); with --tls-key, an acceptor serves TLS')
@@ -84,6 +87,7 @@ async function runFixSession (o: CliOptions, hooks: FixSessionCliHooks): Promise
     dictionary: o.dictionary,
     beginString: o.beginString,
     storeDir: o.storeDir,
+    storeSync: o.storeSync,
     resetSeqNumOnLogon: o.reset,
     // An initiator keeps its session up: it connects again after a failure or a logout.
     reconnectSeconds: o.role === 'initiator' ? o.reconnect : undefined,

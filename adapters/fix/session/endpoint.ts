@@ -14,9 +14,9 @@ import { JspurefixLogBridge, silentLog, type SessionLog } from './log.js'
 import { ReadOnlyJspurefixStore } from './jspurefix-store-view.js'
 import { GatewaySession, type ReceivedMessage } from './session.js'
 import type { FieldPair } from './received.js'
-import { FileSessionStore, sessionDirectory, type SequenceNumbers, type SessionStore } from './store.js'
+import { FileSessionStore, sessionDirectory, type SequenceNumbers, type SessionStore, type StoreSync } from './store.js'
 import type { SessionTlsConfig } from './tls.js'
-import { GatewayTcpAcceptor, GatewayTcpInitiator } from './transport.js'
+import { GatewayTcpAcceptor, GatewayTcpInitiator, GuardedDuplex } from './transport.js'
 
 export type { ReceivedMessage } from './session.js'
 export type { FieldPair } from './received.js'
@@ -34,7 +34,7 @@ export interface FixSessionHandle {
   send (msgType: string, body: ILooseObject): Promise<number>
   /** Sends an application message whose body is these fields, exactly as given and in this order. */
   sendFields (msgType: string, fields: readonly FieldPair[]): Promise<number>
-  /** Sends back a received message's body exactly as received (same type, fields and values). */
+  /** Sends back a received message exactly as received (same type, body and application header fields, same values). */
   echo (message: ReceivedMessage): Promise<number>
   logout (text?: string): void
 }
@@ -57,6 +57,10 @@ export interface FixSessionConfig {
   resetSeqNumOnLogon?: boolean
   /** Root folder of session stores; this session uses a subfolder named after its identity. */
   storeDir?: string
+  /** The file store's fsync setting (FileSessionStoreOptions.sync): 'none' (default), 'every-write' or 'interval'. */
+  storeSync?: StoreSync
+  /** The file store's cache of sent messages for resends (default 10,000; older ones are read from disk). */
+  storeMaxCachedMessages?: number
   /** Or a store of one's own (e.g. PostgreSQL); takes precedence over storeDir. */
   store?: SessionStore
   tls?: SessionTlsConfig
@@ -69,6 +73,16 @@ export interface FixSessionConfig {
   /** Initiator: give up connecting after this long. Default 10. */
   connectTimeoutSeconds?: number
   log?: SessionLog
+  /** Our Logon carries ResetSeqNumFlag=N when we do not reset. Default true; QuickFIX omits it. */
+  sendResetSeqNumFlagN?: boolean
+  /** A refused Logon gets a Logout saying why before the disconnect. Default true; QuickFIX only disconnects. */
+  logoutBeforeRefusingLogon?: boolean
+  /** Our Logout confirming the counterparty's carries a Text. Default true; QuickFIX sends none. */
+  logoutConfirmationText?: boolean
+  /** With resetSeqNumOnLogon: reset without saying 141=Y on our Logon (QuickFIX's ResetOnLogon). Default true (say it). */
+  announceReset?: boolean
+  /** TestReqID of the TestRequests we send; default jspurefix's "ping-<date>". */
+  testRequestId?: () => string
 }
 
 const definitionsByName = new Map<string, Promise<FixDefinitions>>()
@@ -106,7 +120,12 @@ export class FixSessionEndpoint implements FixSessionHandle {
   constructor (readonly config: FixSessionConfig, private readonly application: FixApplication) {
     this.log = (config.log ?? silentLog).child({ session: `${config.senderCompId}->${config.targetCompId}`, role: config.role })
     if (config.store) this.store = config.store
-    else if (config.storeDir) this.store = new FileSessionStore(sessionDirectory(config.storeDir, this.beginString, config.senderCompId, config.targetCompId))
+    else if (config.storeDir) {
+      this.store = new FileSessionStore(sessionDirectory(config.storeDir, this.beginString, config.senderCompId, config.targetCompId), {
+        ...(config.storeSync !== undefined && { sync: config.storeSync }),
+        ...(config.storeMaxCachedMessages !== undefined && { maxCachedMessages: config.storeMaxCachedMessages })
+      })
+    }
     else throw new Error('FIX session needs storeDir or store')
   }
 
@@ -132,6 +151,9 @@ export class FixSessionEndpoint implements FixSessionHandle {
    * resolves with the port connected to; the logon completes asynchronously (onLogon).
    */
   async start (): Promise<{ port: number }> {
+    // A stopped endpoint can be started again (the same store: its session resumes).
+    this.stopping = false
+    this.retryTimer = null
     await this.store.open()
     const jsfixConfig = await this.makeJsfixConfig()
     const onGarbled = (reason: string, bytes: string): void => this.log.warn('garbled message ignored', { reason, bytes: bytes.replace(/\x01/g, '|') })
@@ -200,7 +222,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
 
   echo (message: ReceivedMessage): Promise<number> {
     if (!this.session) return Promise.reject(new Error(`cannot send ${message.msgType}: no session`))
-    return this.session.sendFields(message.msgType, this.session.bodyOf(message))
+    return this.session.sendFields(message.msgType, this.session.echoFieldsOf(message))
   }
 
   logout (text = 'logout'): void {
@@ -246,6 +268,13 @@ export class FixSessionEndpoint implements FixSessionHandle {
       store: this.store,
       sendingTimeToleranceMs: (this.config.sendingTimeToleranceSeconds ?? 120) * 1000,
       logonTimeoutMs: (this.config.logonTimeoutSeconds ?? 10) * 1000,
+      behaviour: {
+        sendResetSeqNumFlagN: this.config.sendResetSeqNumFlagN,
+        logoutBeforeRefusingLogon: this.config.logoutBeforeRefusingLogon,
+        logoutConfirmationText: this.config.logoutConfirmationText,
+        quietResetOnLogon: (this.config.resetSeqNumOnLogon ?? false) && this.config.announceReset === false,
+        testRequestId: this.config.testRequestId
+      },
       events: {
         onLogon: () => {
           this.log.info('logged on')
@@ -264,6 +293,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
       }
     })
     this.session = session
+    if (transport.duplex instanceof GuardedDuplex) transport.duplex.garbledListener = (reason) => session.onGarbled(reason)
     // run() settles when the session ends; how it ended is reported through onStopped.
     session.run(transport).catch(() => {})
   }
@@ -291,7 +321,7 @@ export class FixSessionEndpoint implements FixSessionHandle {
       TargetCompID: c.targetCompId,
       BeginString: this.beginString,
       HeartBtInt: c.heartbeatSeconds,
-      ResetSeqNumFlag: c.resetSeqNumOnLogon ?? false,
+      ResetSeqNumFlag: (c.resetSeqNumOnLogon ?? false) && c.announceReset !== false,
       // FIXT.1.1 says on Logon which application version the session carries.
       Logon: this.beginString === 'FIXT.1.1' ? { DefaultApplVerID: c.defaultApplVerId ?? '9' } : undefined
     } as unknown as ISessionDescription

@@ -20,7 +20,8 @@ export const Tag = {
   ResetSeqNumFlag: 141,
   RefTagID: 371,
   RefMsgType: 372,
-  SessionRejectReason: 373
+  SessionRejectReason: 373,
+  DefaultApplVerID: 1137
 } as const
 
 export const AdminMsgType = {
@@ -44,8 +45,13 @@ export const RejectReason = {
   InvalidTagNumber: 0,
   RequiredTagMissing: 1,
   TagNotDefinedForMsgType: 2,
+  TagWithoutValue: 4,
   ValueIsIncorrect: 5,
+  IncorrectDataFormat: 6,
   CompIdProblem: 9,
   SendingTimeAccuracyProblem: 10,
-  InvalidMsgType: 11
+  InvalidMsgType: 11,
+  TagAppearsMoreThanOnce: 13,
+  TagOutOfRequiredOrder: 14,
+  IncorrectNumInGroupCount: 16
 } as const

@@ -81,6 +81,11 @@ export class FrameGuard extends Transform {
     if (p[trailerAt - 1] !== SOH || p[trailerAt] !== 0x31 || p[trailerAt + 1] !== 0x30 || p[trailerAt + 2] !== 0x3d || checksum < 0 || p[trailerAt + 6] !== SOH) return this.skip('bad BodyLength')
     const frame = p.subarray(0, trailerAt + TRAILER_BYTES)
     this.pending = p.subarray(frame.length)
+    // MsgType must be the third field: a frame whose first three fields are out of order is garbled.
+    if (p[endOfLength + 1] !== 0x33 || p[endOfLength + 2] !== 0x35 || p[endOfLength + 3] !== 0x3d) {
+      this.onGarbled('not a FIX frame', frame.toString('latin1'))
+      return 'dropped'
+    }
     if (checksumOf(p.subarray(0, trailerAt)) !== checksum) {
       this.onGarbled('bad CheckSum', frame.toString('latin1'))
       return 'dropped'

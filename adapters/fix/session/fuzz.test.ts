@@ -150,9 +150,10 @@ function mutateBytes (frame: string, m: ByteMutation): string {
 /** A peer's view of its own numbering: the next MsgSeqNum, and the highest it has used. */
 class Numbering {
   constructor (public next: number, public highest = next - 1) {}
+  /** The next number (delta 0), one beyond a gap the peer leaves (delta > 0), or one already used (delta < 0). */
   take (delta: number): number {
     const seq = Math.max(1, this.next + delta)
-    if (delta === 0) this.next++
+    if (delta >= 0) this.next = seq + 1
     this.highest = Math.max(this.highest, seq)
     return seq
   }

@@ -84,7 +84,8 @@ describe('jspurefix internals we override', () => {
       [ElasticBuffer, 'writeBuffer', 1],
       [ElasticBuffer, 'getPos', 0],
       [AsciiView, 'clone', 0], // received.ts keeps a copy of the view
-      [MsgView, 'toObject', 0]
+      [MsgView, 'toObject', 0],
+      [MsgView, 'missing', 0] // remembered per shape by missing-tags.ts
     ]
     for (const [owner, method, parameters] of expected) {
       const f = proto(owner)[method]

@@ -30,9 +30,16 @@ export function fieldPairs (view: MsgView): FieldPair[] {
   if (structure === null) return []
   const { tagPos, nextTagPos } = structure.tags
   const pairs: FieldPair[] = new Array(nextTagPos)
+  // One view of the bytes for the whole message, not one per field (this runs for every message).
+  let end = 0
+  for (let i = 0; i < nextTagPos; i++) {
+    const p = tagPos[i] as { start: number, len: number }
+    if (p.start + p.len > end) end = p.start + p.len
+  }
+  const bytes = buffer.getBuffer(0, end)
   for (let i = 0; i < nextTagPos; i++) {
     const p = tagPos[i] as { tag: number, start: number, len: number }
-    pairs[i] = [p.tag, buffer.getBuffer(p.start, p.start + p.len).toString('latin1')]
+    pairs[i] = [p.tag, bytes.toString('latin1', p.start, p.start + p.len)]
   }
   return pairs
 }

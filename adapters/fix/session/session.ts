@@ -25,8 +25,10 @@ import { AsciiSession, SessionState } from 'jspurefix'
 import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
 import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
 import { EncodeGuard } from './encode-guard.js'
-import { lazyReceivedMessage, type FieldPair } from './received.js'
+import { fieldPairs, lazyReceivedMessage, type FieldPair } from './received.js'
+import { DictionaryCheck, REJECT_TEXT } from './dictionary-check.js'
 import { allowRawBodies, rawBody } from './raw-body.js'
+import { MissingTags } from './missing-tags.js'
 import { ReplayPlanner } from './replay.js'
 import type { SessionStore } from './store.js'
 import { compIdProblem, DEFAULT_SENDING_TIME_TOLERANCE_MS, possDupProblem, sendingTimeProblem, type HeaderProblem } from './validation.js'
@@ -58,7 +60,28 @@ export interface SessionOptions {
   sendingTimeToleranceMs?: number
   /** A connection that has not logged on within this long is closed (QuickFIX's LogonTimeout). Default 10 s. */
   logonTimeoutMs?: number
+  behaviour?: SessionBehaviour
 }
+
+/** What counterparties differ on; the defaults say more, QuickFIX's choice is given for each. */
+export interface SessionBehaviour {
+  /** Our Logon carries ResetSeqNumFlag=N when we do not reset (default true; QuickFIX omits it). */
+  sendResetSeqNumFlagN?: boolean
+  /** A refused Logon (CompIDs, BeginString, SendingTime) gets a Logout saying why before the disconnect (default true; QuickFIX disconnects only). */
+  logoutBeforeRefusingLogon?: boolean
+  /** Our Logout confirming the counterparty's carries a Text (default true; QuickFIX sends none). */
+  logoutConfirmationText?: boolean
+  /** Every Logon starts a new sequence without our saying ResetSeqNumFlag=Y (QuickFIX's ResetOnLogon; default false). */
+  quietResetOnLogon?: boolean
+  /** TestReqID of the TestRequests we send (default: jspurefix's "ping-<date>"). */
+  testRequestId?: () => string
+}
+
+/** Messages kept beyond a gap, at most; further ones are left to the resend. */
+const MAX_QUEUED = 10_000
+
+/** Header and trailer fields the session writes on every message it sends. */
+const SESSION_WRITTEN: ReadonlySet<number> = new Set([8, 9, 35, 34, 49, 52, 56, 43, 122, 93, 89, 10])
 
 const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
   SessionState.AwaitingProcessingResponseToTestRequest,
@@ -68,9 +91,16 @@ const AWAITING_STATES: ReadonlySet<SessionState> = new Set([
 
 export class GatewaySession extends AsciiSession {
   private readonly gatewayStore: SessionStore
+  private readonly checks: DictionaryCheck
+  private readonly options: SessionOptions
+  /** The fields of the message being processed (a Reject of it routes back by them). */
+  private receivedFields: readonly FieldPair[] = []
+  /** Messages beyond a gap, by MsgSeqNum. */
+  private readonly queued = new Map<number, { msgType: string, view: MsgView, text: string }>()
   private readonly events: SessionEvents
   private readonly toleranceMs: number
   private readonly logonTimeoutMs: number
+  private readonly behaviour: Required<SessionBehaviour>
   private logonTimer: NodeJS.Timeout | null = null
   /** Store writes (and resend reads) in wire order, whatever the store's own latency. */
   private storeWrites: Promise<void> = Promise.resolve()
@@ -91,9 +121,19 @@ export class GatewaySession extends AsciiSession {
   constructor (config: IJsFixConfig, options: SessionOptions) {
     super(config)
     this.gatewayStore = options.store
+    this.checks = DictionaryCheck.for(config.definitions)
+    this.options = options
     this.events = options.events
     this.toleranceMs = options.sendingTimeToleranceMs ?? DEFAULT_SENDING_TIME_TOLERANCE_MS
     this.logonTimeoutMs = options.logonTimeoutMs ?? 10_000
+    const b = options.behaviour ?? {}
+    this.behaviour = {
+      sendResetSeqNumFlagN: b.sendResetSeqNumFlagN ?? true,
+      logoutBeforeRefusingLogon: b.logoutBeforeRefusingLogon ?? true,
+      logoutConfirmationText: b.logoutConfirmationText ?? true,
+      quietResetOnLogon: b.quietResetOnLogon ?? false,
+      testRequestId: b.testRequestId ?? ((): string => `ping-${new Date().toUTCString()}`)
+    }
     this.replayPlanner = new ReplayPlanner(config, (seqNum, e) => this.sessionLogger.warning(`stored message ${seqNum} unreadable, gap-filled: ${e.message}`))
     // Our onMsg validates every message itself; the shipped integrity check would reject twice.
     this.checkMsgIntegrity = false
@@ -117,6 +157,8 @@ export class GatewaySession extends AsciiSession {
   }
 
   private encodeGuard: EncodeGuard | undefined
+  /** view.missing() remembered by the shape of the message (missing-tags.ts). */
+  private readonly missingTags = new MissingTags()
 
   /**
    * Sends an application message whose body is `fields`, written exactly as given and in this
@@ -137,6 +179,17 @@ export class GatewaySession extends AsciiSession {
   bodyOf (message: ReceivedMessage): FieldPair[] {
     const outside = this.headerAndTrailerTags()
     return message.fieldList.filter(([tag]) => !outside.has(tag))
+  }
+
+  /**
+   * What an echo of a received message sends: its header fields other than those the session
+   * writes itself (identity, numbering, times, PossDupFlag, OrigSendingTime), then its body, as
+   * received. QuickFIX's echo of a copied message sends the same.
+   */
+  echoFieldsOf (message: ReceivedMessage): FieldPair[] {
+    const outside = this.headerAndTrailerTags()
+    const header = message.fieldList.filter(([tag]) => outside.has(tag) && !SESSION_WRITTEN.has(tag))
+    return [...header, ...this.bodyOf(message)]
   }
 
   private outsideBody: Set<number> | undefined
@@ -174,6 +227,14 @@ export class GatewaySession extends AsciiSession {
     this.stop()
   }
 
+  /**
+   * A garbled message was dropped before it reached us. Within a session it is ignored (FIX); before
+   * the Logon, the connection is not a FIX session we can trust and is closed, as QuickFIX does.
+   */
+  onGarbled (reason: string): void {
+    if (!this.loggedOn && !this.isStopped) this.disconnectNow(`garbled message before Logon (${reason})`)
+  }
+
   get isStopped (): boolean {
     return this.getState() === SessionState.Stopped
   }
@@ -186,20 +247,53 @@ export class GatewaySession extends AsciiSession {
   // ---- what every received message goes through ----
 
   protected override onMsg (msgType: string, view: MsgView): void {
+    this.processMsg(msgType, view)
+    if (this.queued.size > 0) this.processQueued()
+  }
+
+  /** Messages that arrived beyond a gap, processed in order once the gap is filled (QuickFIX's queue). */
+  private processQueued (): void {
+    for (;;) {
+      if (this.getState() === SessionState.Stopped || this.closing) return
+      const expected = this.sessionState.lastPeerMsgSeqNum + 1
+      for (const seq of this.queued.keys()) if (seq < expected) this.queued.delete(seq)
+      const next = this.queued.get(expected)
+      if (next === undefined) return
+      this.queued.delete(expected)
+      this.lastDecoded = next.text
+      this.processMsg(next.msgType, next.view)
+    }
+  }
+
+  private processMsg (msgType: string, view: MsgView): void {
     // Once we have said Logout for a fault, what follows in the same read is not processed.
     if (this.getState() === SessionState.Stopped || this.closing) return
     const seqNum = Number(view.getTyped(Tag.MsgSeqNum))
     const expected = this.sessionState.lastPeerMsgSeqNum + 1
     const description = this.config.description
-    if (!Number.isInteger(seqNum) || seqNum < 1) {
+    // A SequenceReset in Reset mode counts whatever its MsgSeqNum, 34=0 included (QuickFIX).
+    const resetMode = msgType === AdminMsgType.SequenceReset && view.getTyped(Tag.GapFillFlag) !== true
+    if (!resetMode && (!Number.isInteger(seqNum) || seqNum < 1)) {
       this.logoutAndDisconnect(`MsgSeqNum missing or not a positive integer: ${view.getString(Tag.MsgSeqNum) ?? '(none)'}`)
       return
     }
 
     const beginString = view.getString(Tag.BeginString)
     if (beginString !== description.BeginString) {
-      this.logoutAndDisconnect(`Incorrect BeginString ${beginString ?? '(none)'}, expecting ${description.BeginString}`)
+      // QuickFIX's text, without the values: the Logout is the answer whatever the BeginString.
+      if (this.loggedOn) this.logoutAndDisconnect('Incorrect BeginString')
+      else this.refuseLogon(`Incorrect BeginString ${beginString ?? '(none)'}, expecting ${description.BeginString}`)
       return
+    }
+    const fields = fieldPairs(view)
+    this.receivedFields = fields
+    if (this.loggedOn) {
+      // What QuickFIX finds while parsing comes first: a missing TargetCompID is a missing tag, not a CompID problem.
+      const structure = this.checks.structure(msgType, fields)
+      if (structure !== null) {
+        this.rejectHeader(msgType, seqNum, expected, { ...structure, thenLogout: false })
+        return
+      }
     }
     const ids = { ours: description.SenderCompId, theirs: description.TargetCompID }
     const idProblem = compIdProblem(view.getString(Tag.SenderCompID), view.getString(Tag.TargetCompID), ids)
@@ -214,8 +308,18 @@ export class GatewaySession extends AsciiSession {
         return
       }
       if (idProblem) {
-        // No session to reject within: the Logon is refused with a Logout saying why.
-        this.logoutAndDisconnect(`Logon refused: ${idProblem.text}`)
+        // No session to reject within: the Logon is refused, without a Reject.
+        this.refuseLogon(idProblem.detail ?? idProblem.text)
+        return
+      }
+      if (description.BeginString === 'FIXT.1.1' && !view.contains(Tag.DefaultApplVerID)) {
+        // FIXT.1.1: the Logon says which application version the session carries.
+        this.refuseLogon('Logon without DefaultApplVerID(1137)')
+        return
+      }
+      const logonTimeProblem = sendingTimeProblem(asDate(view.getTyped(Tag.SendingTime)), new Date(), this.toleranceMs)
+      if (logonTimeProblem) {
+        this.refuseLogon(logonTimeProblem.detail ?? logonTimeProblem.text)
         return
       }
     } else if (idProblem) {
@@ -232,16 +336,23 @@ export class GatewaySession extends AsciiSession {
     }
 
     if (msgType === AdminMsgType.Logon) {
-      const logonProblem = this.dictionaryProblem(msgType, view)
-      if (logonProblem) this.logoutAndDisconnect(`Logon refused: ${logonProblem.text}`)
+      const logonProblem = this.dictionaryProblem(msgType, view, fields)
+      if (logonProblem) this.logoutAndDisconnect(`Logon refused: ${logonProblem.detail ?? logonProblem.text}`)
       else this.onLogonMsg(view, seqNum, expected)
       return
     }
-    if (msgType === AdminMsgType.SequenceReset && view.getTyped(Tag.GapFillFlag) !== true) {
+    if (resetMode) {
       this.onSequenceResetMode(view, seqNum, expected)
       return
     }
     if (seqNum < expected) {
+      // QuickFIX takes a Logout or a ResendRequest whatever its MsgSeqNum (verify without the
+      // too-low check): a counterparty that lost count can still log out or ask for messages.
+      if (msgType === AdminMsgType.Logout || msgType === AdminMsgType.ResendRequest) {
+        this.noteLiveness()
+        this.onAdminMsg(msgType, view)
+        return
+      }
       if (view.getTyped(Tag.PossDupFlag) === true) {
         this.sessionLogger.info(`ignoring duplicate ${msgType} MsgSeqNum ${seqNum}, expecting ${expected}`)
         return
@@ -255,7 +366,7 @@ export class GatewaySession extends AsciiSession {
     }
 
     // MsgSeqNum is the one expected: the message counts as received even if rejected below.
-    const dictionaryProblem = this.dictionaryProblem(msgType, view)
+    const dictionaryProblem = this.dictionaryProblem(msgType, view, fields)
     if (dictionaryProblem) {
       this.acceptSeqNum(seqNum)
       this.rejectWith(seqNum, msgType, dictionaryProblem)
@@ -302,9 +413,22 @@ export class GatewaySession extends AsciiSession {
 
   /** Logon: sequence rules of ResetSeqNumFlag, then AsciiSession's own logon handshake. */
   private onLogonMsg (view: MsgView, seqNum: number, expected: number): void {
+    if (this.loggedOn && view.getTyped(Tag.ResetSeqNumFlag) === true && seqNum === 1) {
+      this.resetWithinSession()
+      return
+    }
     if (this.loggedOn || !this.okForLogon()) {
       this.logoutAndDisconnect('Logon received on an established session')
       return
+    }
+    if (this.acceptor && this.behaviour.quietResetOnLogon) {
+      // QuickFIX's ResetOnLogon: both numbers start again at 1, and this Logon is checked against
+      // that (a higher MsgSeqNum is a gap to ask for), without 141=Y in our answer.
+      this.queueStore(s => s.reset())
+      const tx = this.transport?.transmitter as { msgSeqNum: number } | undefined
+      if (tx) tx.msgSeqNum = 1
+      this.sessionState.lastPeerMsgSeqNum = 0
+      expected = 1
     }
     const weReset = this.config.description.ResetSeqNumFlag
     const peerReset = view.getTyped(Tag.ResetSeqNumFlag) === true
@@ -333,15 +457,16 @@ export class GatewaySession extends AsciiSession {
       description.HeartBtInt = peerHeartBtInt;
       (this.sessionState as { heartBeat: number }).heartBeat = peerHeartBtInt
     }
-    const answerWithReset = this.acceptor && peerReset && !weReset
+    const configuredReset = description.ResetSeqNumFlag
+    const answerWithReset = this.acceptor && peerReset && !configuredReset
     if (answerWithReset) description.ResetSeqNumFlag = true
     try {
       this.onSessionMsg(AdminMsgType.Logon, view) // peerLogon → completePeerLogon → (acceptor) our Logon → onReady
     } finally {
-      if (answerWithReset) description.ResetSeqNumFlag = weReset
+      if (answerWithReset) description.ResetSeqNumFlag = configuredReset
     }
     if (this.getState() === SessionState.Stopped) return
-    if (this.initiator && peerReset && !weReset && transmitter) {
+    if (this.initiator && peerReset && !configuredReset && transmitter) {
       // jspurefix restarts our numbering at 1 here; the counterparty already counted our Logon.
       transmitter.msgSeqNum = ourNext
     }
@@ -353,13 +478,36 @@ export class GatewaySession extends AsciiSession {
     }
   }
 
+  /**
+   * A Logon with ResetSeqNumFlag=Y and MsgSeqNum 1 within a session: both sides start again, the
+   * counterparty at 2 after this Logon, we with our Logon (141=Y) at 1 (FIX; QuickFIX's SessionReset).
+   */
+  private resetWithinSession (): void {
+    this.sessionLogger.info('Logon with ResetSeqNumFlag=Y within the session: both sequences start again')
+    this.queueStore(s => s.reset())
+    const transmitter = this.transport?.transmitter as { msgSeqNum: number } | undefined
+    if (transmitter) transmitter.msgSeqNum = 1
+    this.queued.clear()
+    this.resendUntil = null
+    this.acceptSeqNum(1)
+    const description = this.config.description as { ResetSeqNumFlag: boolean }
+    const configured = description.ResetSeqNumFlag
+    description.ResetSeqNumFlag = true
+    try {
+      this.sendLogon()
+    } finally {
+      description.ResetSeqNumFlag = configured
+    }
+  }
+
   /** SequenceReset in Reset mode (123=N or absent): MsgSeqNum does not matter. */
   private onSequenceResetMode (view: MsgView, seqNum: number, expected: number): void {
     const newSeqNo = Number(view.getTyped(Tag.NewSeqNo))
     if (!Number.isInteger(newSeqNo) || newSeqNo < expected) {
-      this.rejectWith(seqNum, AdminMsgType.SequenceReset, {
-        reason: RejectReason.ValueIsIncorrect, refTagId: Tag.NewSeqNo, thenLogout: false,
-        text: `Value is incorrect (out of range) for this tag: NewSeqNo ${view.getString(Tag.NewSeqNo) ?? '(none)'} is lower than expected ${expected}`
+      // QuickFIX names no RefTagID here.
+      this.rejectWith(Number.isInteger(seqNum) ? seqNum : 0, AdminMsgType.SequenceReset, {
+        reason: RejectReason.ValueIsIncorrect, thenLogout: false, text: REJECT_TEXT[RejectReason.ValueIsIncorrect] as string,
+        detail: `NewSeqNo ${view.getString(Tag.NewSeqNo) ?? '(none)'} is lower than expected ${expected}`
       })
       return
     }
@@ -390,10 +538,15 @@ export class GatewaySession extends AsciiSession {
       return
     }
     this.noteLiveness()
+    // Kept (a copy: the parser reuses its buffer) to be processed once the gap is filled; a
+    // ResendRequest was answered above and is not processed twice.
+    if (msgType !== AdminMsgType.ResendRequest && this.queued.size < MAX_QUEUED && !this.queued.has(seqNum)) {
+      this.queued.set(seqNum, { msgType, view: view.clone(), text: this.lastDecoded })
+    }
     this.requestResend(expected, seqNum)
   }
 
-  /** One ResendRequest per gap: messages beyond it are dropped until the resend fills it. */
+  /** One ResendRequest per gap (to infinity); what arrives beyond it meanwhile is queued. */
   private requestResend (expected: number, seen: number): void {
     if (this.resendUntil !== null && this.resendUntil >= expected) {
       this.resendUntil = Math.max(this.resendUntil, seen)
@@ -419,51 +572,70 @@ export class GatewaySession extends AsciiSession {
     this.sessionState.lastTestRequestAt = null
   }
 
-  private dictionaryProblem (msgType: string, view: MsgView): HeaderProblem | null {
+  private dictionaryProblem (msgType: string, view: MsgView, fields: readonly FieldPair[]): HeaderProblem | null {
     if (view.segment.set === null || view.segment.set === undefined || this.config.definitions.message.get(msgType) === undefined) {
-      return { reason: RejectReason.InvalidMsgType, refTagId: Tag.MsgType, text: `Invalid MsgType ${msgType}`, thenLogout: false }
+      return { reason: RejectReason.InvalidMsgType, text: REJECT_TEXT[RejectReason.InvalidMsgType] as string, detail: `Invalid MsgType ${msgType}`, thenLogout: false }
     }
-    const invalid = view.invalid()
-    if (invalid.length > 0) {
-      return { reason: RejectReason.InvalidTagNumber, refTagId: invalid[0] ?? 0, text: `Invalid tag number ${invalid.join(', ')}`, thenLogout: false }
-    }
-    const undefinedTag = firstUndefinedTag(view)
-    if (undefinedTag !== null) {
-      return { reason: RejectReason.TagNotDefinedForMsgType, refTagId: undefinedTag, text: `Tag not defined for this message type: ${undefinedTag}`, thenLogout: false }
-    }
-    const missing = view.missing()
+    const found = this.checks.content(msgType, fields, this.config.description.BeginString === 'FIXT.1.1' && isAdmin(msgType))
+    if (found !== null) return this.nonNumericTag() ?? { ...found, thenLogout: false }
+    // Required fields inside required components: jspurefix's view knows the nesting.
+    const missing = this.missingTags.of(msgType, view)
     if (missing.length > 0) {
-      return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
+      return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: REJECT_TEXT[RejectReason.RequiredTagMissing] as string, detail: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
     }
     return null
+  }
+
+  /**
+   * A field whose tag is not a number ("-1=HI"): jspurefix's parser skips to the first digit and
+   * reads another tag, so it is looked for in the text as received, only once a check has failed.
+   */
+  private nonNumericTag (): HeaderProblem | null {
+    const bad = /(?:^|\|)([^|=]*[^0-9|=][^|=]*)=/.exec(this.lastDecoded)
+    if (bad === null) return null
+    const tag = Number(bad[1])
+    return { reason: RejectReason.InvalidTagNumber, refTagId: Number.isFinite(tag) ? tag : 0, text: REJECT_TEXT[RejectReason.InvalidTagNumber] as string, detail: `Invalid tag ${bad[1] ?? ''}`, thenLogout: false }
   }
 
   /** A bad header: Reject (the MsgSeqNum counts if it was the expected one), Logout if FIX says so. */
   private rejectHeader (msgType: string, seqNum: number, expected: number, problem: HeaderProblem): void {
     if (seqNum === expected) this.acceptSeqNum(seqNum)
     this.rejectWith(seqNum, msgType, problem)
-    if (problem.thenLogout) this.logoutAndDisconnect(problem.text)
+    // QuickFIX's Logout after such a Reject says nothing more: the Reject has said it.
+    if (problem.thenLogout) this.logoutAndDisconnect(problem.detail ?? problem.text, null)
   }
 
   private rejectWith (refSeqNum: number, refMsgType: string, problem: HeaderProblem): void {
-    this.sessionLogger.warning(`Reject ${refMsgType} ${refSeqNum}: ${problem.text}`)
-    this.send(AdminMsgType.Reject, {
-      RefSeqNum: refSeqNum,
-      RefTagID: problem.refTagId,
-      RefMsgType: refMsgType,
-      SessionRejectReason: problem.reason,
-      Text: problem.text
-    })
+    this.sessionLogger.warning(`Reject ${refMsgType} ${refSeqNum}: ${problem.detail ?? problem.text}${problem.refTagId === undefined ? '' : ` (tag ${problem.refTagId})`}`)
+    const reject: ILooseObject = { RefSeqNum: refSeqNum, RefMsgType: refMsgType, Text: problem.text }
+    // FIX 4.2 knows SessionRejectReason 0-11 only: a later reason is said in Text alone (QuickFIX).
+    if (this.rejectReasonKnown(problem.reason)) reject['SessionRejectReason'] = problem.reason
+    const route = reverseRoute(this.receivedFields)
+    if (route !== null) reject['StandardHeader'] = route
+    if (problem.refTagId !== undefined) reject['RefTagID'] = problem.refTagId
+    this.send(AdminMsgType.Reject, reject)
+  }
+
+  private rejectReasonKnown (reason: number): boolean {
+    const field = this.config.definitions.tagToSimple[Tag.SessionRejectReason]
+    return field !== undefined && (!field.isEnum() || field.enums.has(String(reason)))
   }
 
   /** Logout with the reason, then close the connection without waiting for a confirmation. */
-  private logoutAndDisconnect (reason: string): void {
+  private logoutAndDisconnect (reason: string, text: string | null = reason): void {
     this.sessionLogger.warning(`logout and disconnect: ${reason}`)
     this.stoppedReason = reason
     this.closing = true
-    this.sendLogout(reason)
+    if (text === null) this.send(AdminMsgType.Logout, {})
+    else this.sendLogout(text)
     // The Logout is still on its way through the encoder stream: close after it is written.
     setImmediate(() => this.stop())
+  }
+
+  /** A Logon we do not accept: disconnect, after a Logout saying why if the behaviour says so. */
+  private refuseLogon (reason: string): void {
+    if (this.behaviour.logoutBeforeRefusingLogon) this.logoutAndDisconnect(`Logon refused: ${reason}`)
+    else this.disconnect(`Logon refused: ${reason}`)
   }
 
   private disconnect (reason: string): void {
@@ -501,10 +673,29 @@ export class GatewaySession extends AsciiSession {
   // ---- sending and storing ----
 
   protected override send (msgType: string, obj: ILooseObject, callback: SendCallback | null = null): void {
+    if (msgType === AdminMsgType.Heartbeat && !this.answeringTestRequest && this.getState() === SessionState.AwaitingProcessingResponseToTestRequest) {
+      // While our TestRequest is unanswered, no Heartbeat: the next thing the silent counterparty
+      // sees from us is the disconnect (QuickFIX's needHeartbeat holds back while a TestRequest is out).
+      // jspurefix asks for this Heartbeat on every tick before it looks at the timeout, so the
+      // timeout is decided here: QuickFIX's 2.4 heartbeat intervals of silence.
+      const state = this.sessionState as unknown as { lastReceivedAt: Date | null, heartBeat: number }
+      const silentSeconds = (Date.now() - (state.lastReceivedAt?.getTime() ?? Date.now())) / 1000
+      if (silentSeconds >= 2.4 * state.heartBeat) this.disconnectNow(`no answer to our TestRequest within ${Math.round(silentSeconds)} s`)
+      callback?.(null, { msgType, header: null, encoded: null } as unknown as Parameters<SendCallback>[1])
+      return
+    }
     if (msgType === AdminMsgType.Heartbeat && !this.answeringTestRequest) {
       // jspurefix puts a date in every Heartbeat's TestReqID; FIX has it only in the answer to a TestRequest.
       const { TestReqID: _unsolicited, ...heartbeat } = obj
       obj = heartbeat
+    } else if (msgType === AdminMsgType.TestRequest && this.options?.behaviour?.testRequestId !== undefined) {
+      obj = { ...obj, TestReqID: this.behaviour.testRequestId() }
+    } else if (msgType === AdminMsgType.Logon && obj['ResetSeqNumFlag'] === false && !this.behaviour.sendResetSeqNumFlagN) {
+      const { ResetSeqNumFlag: _n, ...logon } = obj
+      obj = logon
+    } else if (msgType === AdminMsgType.Logout && !this.behaviour.logoutConfirmationText && this.getState() === SessionState.ConfirmingLogout) {
+      const { Text: _text, ...logout } = obj
+      obj = logout
     }
     this.holdWritesUntilTurnEnds()
     super.send(msgType, obj, (error, result) => {
@@ -658,10 +849,17 @@ function fieldOf (raw: string, tag: number): string | null {
   return raw.slice(start, end < 0 ? raw.length : end)
 }
 
-/** The first tag jspurefix's view reports as not belonging to the message type. */
-function firstUndefinedTag (view: MsgView): number | null {
-  const undefinedSegments = view.getUndefined()
-  if (undefinedSegments === null) return null
-  const first = Array.isArray(undefinedSegments) ? undefinedSegments[0] : undefinedSegments
-  return first?.startTag ?? null
+/** OnBehalfOf* of a received message becomes DeliverTo* of our answer and the other way round (FIX routing; QuickFIX does it on Rejects). */
+const REVERSED: ReadonlyArray<readonly [number, string]> = [
+  [115, 'DeliverToCompID'], [116, 'DeliverToSubID'], [144, 'DeliverToLocationID'],
+  [128, 'OnBehalfOfCompID'], [129, 'OnBehalfOfSubID'], [145, 'OnBehalfOfLocationID']
+]
+
+function reverseRoute (fields: readonly FieldPair[]): ILooseObject | null {
+  let route: ILooseObject | null = null
+  for (const [tag, name] of REVERSED) {
+    const value = fields.find(([t]) => t === tag)?.[1]
+    if (value !== undefined && value !== '') (route ??= {})[name] = value
+  }
+  return route
 }

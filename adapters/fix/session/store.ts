@@ -147,7 +147,12 @@ export class FileSessionStore implements SessionStore {
   }
 
   async open (): Promise<SequenceNumbers> {
-    await this.close()
+    return this.openNow()
+  }
+
+  /** Synchronous all through: a reset is done before the next write of the same turn (synchronous store). */
+  private openNow (): SequenceNumbers {
+    this.closeNow()
     mkdirSync(this.directory, { recursive: true })
     this.migrateEarlierFormat()
     this.fd = openSync(this.journalPath, 'a+')
@@ -191,12 +196,16 @@ export class FileSessionStore implements SessionStore {
   }
 
   async reset (): Promise<void> {
-    await this.close()
+    this.closeNow()
     rmSync(this.journalPath, { force: true })
-    await this.open()
+    this.openNow()
   }
 
   async close (): Promise<void> {
+    this.closeNow()
+  }
+
+  private closeNow (): void {
     if (this.fd !== undefined) this.flushPending()
     if (this.syncTimer !== null) clearInterval(this.syncTimer)
     this.syncTimer = null

@@ -33,9 +33,15 @@ export function guardedTransport (id: number, config: IJsFixConfig, duplex: Guar
 
 /** A socket whose incoming bytes reach the parser only as whole, intact FIX frames. */
 export class GuardedDuplex extends FixDuplex {
+  /** Told of each garbled message as well, by the session running on this connection. */
+  garbledListener: ((reason: GarbledReason) => void) | null = null
+
   constructor (readonly socket: Socket, onGarbled: OnGarbled) {
     super()
-    const guard = new FrameGuard(onGarbled)
+    const guard = new FrameGuard((reason, bytes) => {
+      onGarbled(reason, bytes)
+      this.garbledListener?.(reason)
+    })
     // pipe() does not forward errors; the parser learns of a reset connection through the guard.
     socket.on('error', (e) => guard.destroy(e))
     socket.on('close', () => { if (!guard.writableEnded && !guard.destroyed) guard.end() })
