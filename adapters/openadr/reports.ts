@@ -41,8 +41,14 @@ const unit = (prefix: 'power' | 'oadr', local: string, description: string, unit
   children: [text(prefix, 'itemDescription').write(description), text(prefix, 'itemUnits').write(units), text('scale', 'siScaleCode').write(scale)]
 })
 
-/** oadrRegisterReport: the EMA's trades report, described. */
-export function registerReport (requestID: string, venID: string, reportSpecifierID: string, market: MarketRules, createdDateTime: string): XmlElement {
+/** OpenADR's own usage report: what the EMA offers a VTN that takes no other (energy only, rID "usage"). */
+export const USAGE_REPORT = 'TELEMETRY_USAGE'
+
+/**
+ * oadrRegisterReport: the EMA's trades report, described; with usageSpecifierID, also a
+ * TELEMETRY_USAGE report of the same trades' energy, for VTNs that ask for nothing else.
+ */
+export function registerReport (requestID: string, venID: string, reportSpecifierID: string, market: MarketRules, createdDateTime: string, usageSpecifierID?: string): XmlElement {
   const description = (rID: string, reportType: string, itemBase: XmlElement): OadrReportDescription => ({
     rID, reportDataSource: targetOf({ resourceID: [venID] }), reportType, itemBase,
     readingType: 'Summed', marketContext: market.marketContext,
@@ -57,7 +63,13 @@ export function registerReport (requestID: string, venID: string, reportSpecifie
         description('price', 'price', unit('oadr', 'currencyPerKWh', 'currencyPerKWh', market.currency, 'none'))
       ],
       reportRequestID: '0', reportSpecifierID, reportName: METADATA_REPORT, createdDateTime
-    }],
+    }, ...(usageSpecifierID === undefined
+      ? []
+      : [{
+          duration: market.duration,
+          oadrReportDescription: [description('usage', 'usage', unit('power', 'energyReal', 'RealEnergy', 'Wh', market.energyReal.siScaleCode))],
+          reportRequestID: '0', reportSpecifierID: usageSpecifierID, reportName: `METADATA_${USAGE_REPORT}`, createdDateTime
+        }])],
     venID
   })
 }
@@ -85,6 +97,20 @@ export function updateReport (requestID: string, venID: string, request: ReportR
       ]),
       eiReportID: reportID, oadrReportDescription: [], reportRequestID: request.reportRequestID, reportSpecifierID: request.reportSpecifierID,
       reportName: TRADES_REPORT, createdDateTime
+    }],
+    venID
+  })
+}
+
+/** oadrUpdateReport as TELEMETRY_USAGE: one interval per trade, its energy (rID "usage"), named by its transactionID. */
+export function usageReport (requestID: string, venID: string, request: ReportRequest, reportID: string, intervals: readonly TradedInterval[], createdDateTime: string): XmlElement {
+  return build('oadrUpdateReport', {
+    requestID,
+    oadrReport: [{
+      dtStart: intervals[0]?.dtStart ?? createdDateTime,
+      intervals: intervals.map((i) => ({ dtStart: i.dtStart, duration: i.duration, uid: i.transactionID, payloads: [{ report: { rID: 'usage', payload: { payloadFloat: i.energy } } }] })),
+      eiReportID: reportID, oadrReportDescription: [], reportRequestID: request.reportRequestID, reportSpecifierID: request.reportSpecifierID,
+      reportName: USAGE_REPORT, createdDateTime
     }],
     venID
   })

@@ -236,6 +236,33 @@ describe('VEN against the recorded VTN', () => {
   })
 })
 
+describe('VEN against a VTN that takes only TELEMETRY_USAGE, as stock openleadr', () => {
+  it('offers its trades as TELEMETRY_USAGE too, and reports their energy so when that is all the VTN asks for, in the recorded shape', async () => {
+    const ven = await registeredVen('0.005', '0.01', new FileReportedStore(join(mkdtempSync(join(tmpdir(), 'te-ven-')), 'reported.json')))
+    await ven.requestEvents()
+    // The recorded VTN asks for the peer's TELEMETRY_USAGE report; here for ours.
+    answers.set('oadrRegisterReport', answers.get('oadrRegisterReport')!.map((x) => x.replaceAll('606ac423-8385-4632-820b-f424cc5f7e84', 'ven-ema-1-usage')))
+    expect(await ven.registerReports()).toEqual({ reportRequestID: 'fcc7941f-0199-4a1b-9d23-0437b7362d4a', reportSpecifierID: 'ven-ema-1-usage' })
+    expect(ven.reportsUsageOnly).toBe(true)
+    const registration = sent.find((s) => s.type === 'oadrRegisterReport')!
+    expect(registration.errors).toEqual([])
+    expect(registration.body).toMatch(/<ei:reportName>METADATA_TELEMETRY_USAGE<\/ei:reportName>/)
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const seller = (await HttpLmaClient.register(url, { partyID: 'seller' })).client
+    await seller.call('eiCreateTender', 'eiCreatedTender', {
+      requestID: 's1', partyID: 'seller', counterPartyID: 'lma',
+      eiTender: [{ tenderID: 's1', product: { dtStart: '2026-11-25T01:45:00.000Z', duration: 'PT15M', temixPower: { price: '0.100', quantity: '2.0' }, uid: 's1', transactiveState: 'tender', marketContext: market.marketContext, side: 'sell' } }]
+    })
+    expect(await ven.reportTrades()).toBe(1)
+    const update = sent.filter((s) => s.type === 'oadrUpdateReport')
+    expect(update).toHaveLength(1)
+    expect(update[0]!.errors).toEqual([])
+    expect(await payloadsPerInterval(update[0]!.body)).toEqual([1])
+    expect(update[0]!.body).toMatch(/<ei:reportName>TELEMETRY_USAGE<\/ei:reportName>/)
+    expect(update[0]!.body).toMatch(/<ei:rID>usage<\/ei:rID>\s*<ei:payloadFloat>\s*<ei:value>2\.0<\/ei:value>/)
+  })
+})
+
 /** The number of oadrReportPayloads in each interval of an oadrUpdateReport. */
 async function payloadsPerInterval (body: string): Promise<number[]> {
   const { payload } = await receiveOadr(body)

@@ -22,7 +22,7 @@ import { build, receiveOadr, type OadrMessageValue, type ReceivedOadr } from './
 import { createdEvent, distributeEventOf, poll, requestEvent, type EventResponse, type OadrEvent } from './events.js'
 import { createdPartyRegistrationOf, createPartyRegistration, queryRegistration } from './registration.js'
 import { postTls, type TlsFiles } from './tls.js'
-import { createdReport, registerReport, reportRequestsOf, responseCodeOf, updateReport, type ReportRequest } from './reports.js'
+import { createdReport, registerReport, reportRequestsOf, responseCodeOf, updateReport, usageReport, type ReportRequest } from './reports.js'
 
 export interface VenOptions {
   /** The VTN's base URL, e.g. https://vtn.example/OpenADR2/Simple/2.0b */
@@ -189,11 +189,23 @@ export class OadrVen {
   /** oadrRegisterReport: describes the trades report; the VTN's request for it is confirmed (oadrCreatedReport). */
   async registerReports (): Promise<ReportRequest | undefined> {
     const reports = this.requireReports()
-    const specifier = `${this.requireVenID()}-trades`
-    const registered = await this.expect('EiReport', registerReport(randomUUID(), this.requireVenID(), specifier, reports.market, new Date().toISOString()), 'oadrRegisteredReport')
-    this.reportRequest = reportRequestsOf(registered).find((r) => r.reportSpecifierID === specifier)
+    const { trades, usage } = this.specifiers()
+    const registered = await this.expect('EiReport', registerReport(randomUUID(), this.requireVenID(), trades, reports.market, new Date().toISOString(), usage), 'oadrRegisteredReport')
+    // The trades report if the VTN asks for it; else, if it asks for that, the usage report (energy only).
+    const requests = reportRequestsOf(registered)
+    this.reportRequest = requests.find((r) => r.reportSpecifierID === trades) ?? requests.find((r) => r.reportSpecifierID === usage)
     if (this.reportRequest !== undefined) await this.send('EiReport', createdReport(randomUUID(), this.requireVenID(), [this.reportRequest.reportRequestID]))
     return this.reportRequest
+  }
+
+  /** This VEN's report specifiers: the trades report, and the TELEMETRY_USAGE report of the same trades' energy. */
+  private specifiers (): { trades: string, usage: string } {
+    return { trades: `${this.requireVenID()}-trades`, usage: `${this.requireVenID()}-usage` }
+  }
+
+  /** Whether the VTN takes the trades only as TELEMETRY_USAGE (energy, without prices). */
+  get reportsUsageOnly (): boolean {
+    return this.reportRequest !== undefined && this.reportRequest.reportSpecifierID === this.specifiers().usage
   }
 
   /**
@@ -259,7 +271,8 @@ export class OadrVen {
 
   private async sendReport (transactions: Awaited<ReturnType<PriceEma['transactions']>>, reportID: string): Promise<void> {
     const intervals = transactions.map((t) => ({ transactionID: t.transactionID, dtStart: t.dtStart, duration: t.duration, energy: t.side === 'buy' ? t.quantity : `-${t.quantity}`, price: t.price }))
-    const answer = await this.send('EiReport', updateReport(randomUUID(), this.requireVenID(), this.reportRequest!, reportID, intervals, new Date().toISOString()))
+    const write = this.reportsUsageOnly ? usageReport : updateReport
+    const answer = await this.send('EiReport', write(randomUUID(), this.requireVenID(), this.reportRequest!, reportID, intervals, new Date().toISOString()))
     const code = responseCodeOf(answer.payload)
     if (answer.type !== 'oadrUpdatedReport' || code !== '200') {
       const description = (answer.payload.message as { eiResponse?: { responseDescription?: string } }).eiResponse?.responseDescription
@@ -315,10 +328,10 @@ export class OadrVen {
       }
       case 'oadrCreateReport': {
         const m = payload.message
-        const specifier = `${this.requireVenID()}-trades`
-        const ours = m.oadrReportRequest.find((r) => r.reportSpecifier.reportSpecifierID === specifier)
-        if (ours !== undefined && this.options.reports !== undefined) this.reportRequest = { reportRequestID: ours.reportRequestID, reportSpecifierID: specifier }
-        const unknown = m.oadrReportRequest.filter((r) => r !== ours || this.options.reports === undefined).map((r) => r.reportSpecifier.reportSpecifierID)
+        const { trades, usage } = this.specifiers()
+        const ours = m.oadrReportRequest.find((r) => r.reportSpecifier.reportSpecifierID === trades) ?? m.oadrReportRequest.find((r) => r.reportSpecifier.reportSpecifierID === usage)
+        if (ours !== undefined && this.options.reports !== undefined) this.reportRequest = { reportRequestID: ours.reportRequestID, reportSpecifierID: ours.reportSpecifier.reportSpecifierID }
+        const unknown = m.oadrReportRequest.filter((r) => ![trades, usage].includes(r.reportSpecifier.reportSpecifierID) || this.options.reports === undefined).map((r) => r.reportSpecifier.reportSpecifierID)
         await this.send('EiReport', build('oadrCreatedReport', {
           eiResponse: unknown.length === 0 ? ok(m.requestID) : { responseCode: OADR_CODES.reportNotSupported, responseDescription: `no report ${unknown.join(', ')}`, requestID: m.requestID },
           oadrPendingReports: this.reportRequest === undefined ? [] : [this.reportRequest.reportRequestID], venID: this.requireVenID()

@@ -88,7 +88,9 @@ describe('EMA over OpenADR 2.0b, end to end with mutual TLS', () => {
     const { ven, open } = await ema()
     await ven.register()
     expect(await ven.registerReports()).toMatchObject({ reportSpecifierID: `${ven.venID!}-trades` })
-    expect([...vtn.reportRequests.values()]).toMatchObject([{ venID: ven.venID, reportName: 'x-TE_CLEARED_TRADES', rIDs: ['energy', 'price'] }])
+    // Both reports it offers are asked for; the VEN sends the trades report, the usage one is for VTNs that take no other.
+    expect([...vtn.reportRequests.values()]).toMatchObject([{ venID: ven.venID, reportName: 'x-TE_CLEARED_TRADES', rIDs: ['energy', 'price'] }, { venID: ven.venID, reportName: 'TELEMETRY_USAGE', rIDs: ['usage'] }])
+    expect(ven.reportsUsageOnly).toBe(false)
 
     vtn.publishPrices(UTILITY, prices(['0.12', '0.18', '0.31']), new Date('2026-06-20T10:00:00Z'))
     expect((await ven.poll()).handled).toMatchObject([{ optType: 'optIn', outcome: 'created', modificationNumber: 0 }])
