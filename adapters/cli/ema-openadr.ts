@@ -89,10 +89,14 @@ export async function startOpenadrEma (lmaUrl: string, c: OpenadrEmaConfig, log:
   await ven.register()
   if (c.reportedFile !== undefined) {
     // A VTN that takes no reports (or none of ours) leaves the EMA trading, unreported.
-    const request = await ven.registerReports().catch((error: unknown) => { elog('report registration failed', { error: String(error) }); return undefined })
-    if (request === undefined) elog('WARNING: the VTN did not ask for the trades report (a VTN may take only TELEMETRY_USAGE): cleared trades are not reported to it')
-    else if (ven.reportsUsageOnly) elog('WARNING: the VTN asks only for TELEMETRY_USAGE: cleared trades go up as usage, their energy without their prices', { request })
-    else elog('report request', { request })
+    try {
+      const request = await ven.registerReports()
+      if (request === undefined) elog('WARNING: the VTN did not ask for the trades report (a VTN may take only TELEMETRY_USAGE): cleared trades are not reported to it')
+      else if (ven.reportsUsageOnly) elog('WARNING: the VTN asks only for TELEMETRY_USAGE: cleared trades go up as usage, their energy without their prices', { request })
+      else elog('report request', { request })
+    } catch (error) {
+      elog('WARNING: report registration failed: cleared trades are not reported until the VTN asks for them', { error: String(error) })
+    }
   }
   elog('events', { handled: await ven.requestEvents() })
   // In push mode the poll still runs: it fetches what a failed push did not deliver.
