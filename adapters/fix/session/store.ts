@@ -118,7 +118,10 @@ export class FileSessionStore implements SessionStore {
   private ascending = true
   private fd: number | undefined
   /** Lines not yet written; a message line that is a checkpoint says so. */
-  private pending: Array<{ line: string, checkpoint?: number }> = []
+  /** Lines buffered for the next append, each ending in a newline. */
+  private pendingText = ''
+  /** Checkpoints among them: a message's MsgSeqNum and where its line starts in `pendingText` (UTF-16 units). */
+  private pendingCheckpoints: Array<{ seqNum: number, at: number }> = []
   private flushScheduled = false
   private readonly maxCached: number
   private readonly sync: StoreSync
@@ -168,19 +171,19 @@ export class FileSessionStore implements SessionStore {
   }
 
   async saveSent (message: SentMessage): Promise<void> {
-    this.append(JSON.stringify(message), message)
+    this.append(sentLine(message), message)
     if (message.seqNum + 1 > this.numbers.nextSenderSeqNum) this.numbers.nextSenderSeqNum = message.seqNum + 1
   }
 
   async setNextSenderSeqNum (seqNum: number): Promise<void> {
-    this.numbers = { ...this.numbers, nextSenderSeqNum: seqNum }
-    this.append(JSON.stringify(this.numbers))
+    this.numbers.nextSenderSeqNum = seqNum
+    this.append(numbersLine(this.numbers))
   }
 
   async setNextTargetSeqNum (seqNum: number): Promise<void> {
     if (seqNum === this.numbers.nextTargetSeqNum) return
-    this.numbers = { ...this.numbers, nextTargetSeqNum: seqNum }
-    this.append(JSON.stringify(this.numbers))
+    this.numbers.nextTargetSeqNum = seqNum
+    this.append(numbersLine(this.numbers))
   }
 
   async sentBetween (from: number, to: number): Promise<SentMessage[]> {
@@ -216,22 +219,17 @@ export class FileSessionStore implements SessionStore {
 
   /** Writes the buffered lines, in one append. */
   flushPending (): void {
-    if (this.pending.length === 0) return
+    if (this.pendingText === '') return
     const fd = this.openFd()
-    const pending = this.pending
-    this.pending = []
-    const text = pending.map(p => p.line).join('\n') + '\n'
+    const text = this.pendingText
+    const checkpoints = this.pendingCheckpoints
+    this.pendingText = ''
+    if (checkpoints.length > 0) this.pendingCheckpoints = []
     const start = this.journalBytes
     this.journalBytes += writeSync(fd, text)
     if (this.sync === 'every-write') this.fsync(fd)
     else this.dirty = true
-    if (pending.some(p => p.checkpoint !== undefined)) {
-      let offset = start
-      for (const p of pending) {
-        if (p.checkpoint !== undefined) this.checkpoints.push({ seqNum: p.checkpoint, offset })
-        offset += Buffer.byteLength(p.line) + 1
-      }
-    }
+    for (const c of checkpoints) this.checkpoints.push({ seqNum: c.seqNum, offset: start + Buffer.byteLength(text.slice(0, c.at)) })
   }
 
   private append (line: string, message?: SentMessage): void {
@@ -241,7 +239,8 @@ export class FileSessionStore implements SessionStore {
       if (this.messagesCount % CHECKPOINT_EVERY === 0) checkpoint = message.seqNum
       this.remember(message)
     }
-    this.pending.push({ line, checkpoint })
+    if (checkpoint !== undefined) this.pendingCheckpoints.push({ seqNum: checkpoint, at: this.pendingText.length })
+    this.pendingText += line + '\n'
     if (!this.flushScheduled) {
       this.flushScheduled = true
       process.nextTick(() => {
@@ -267,7 +266,8 @@ export class FileSessionStore implements SessionStore {
     this.numbers = { nextSenderSeqNum: 1, nextTargetSeqNum: 1 }
     this.cache = new Map()
     this.checkpoints = []
-    this.pending = []
+    this.pendingText = ''
+    this.pendingCheckpoints = []
     this.messagesCount = 0
     this.numbersLines = 0
     this.lastSavedSeqNum = 0
@@ -425,4 +425,17 @@ function positive (value: unknown, name: string): number {
 export function sessionDirectory (root: string, beginString: string, senderCompId: string, targetCompId: string): string {
   const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_')
   return join(root, `${safe(beginString)}-${safe(senderCompId)}-${safe(targetCompId)}`)
+}
+
+/**
+ * A sent message's journal line: what JSON.stringify(message) writes (same keys, same order),
+ * built without walking the object, as this runs for every message sent.
+ */
+function sentLine (m: SentMessage): string {
+  return `{"seqNum":${JSON.stringify(m.seqNum)},"msgType":${JSON.stringify(m.msgType)},"sendingTime":${JSON.stringify(m.sendingTime)},"raw":${JSON.stringify(m.raw)}}`
+}
+
+/** The numbers' journal line, as JSON.stringify of SequenceNumbers writes it. */
+function numbersLine (n: SequenceNumbers): string {
+  return `{"nextSenderSeqNum":${JSON.stringify(n.nextSenderSeqNum)},"nextTargetSeqNum":${JSON.stringify(n.nextTargetSeqNum)}}`
 }
