@@ -30,16 +30,17 @@ export function fieldPairs (view: MsgView): FieldPair[] {
   if (structure === null) return []
   const { tagPos, nextTagPos } = structure.tags
   const pairs: FieldPair[] = new Array(nextTagPos)
-  // One view of the bytes for the whole message, not one per field (this runs for every message).
+  // One latin1 string for the whole message (one character per byte, so positions carry over),
+  // cut into values: one conversion per message rather than one per field (this runs for every message).
   let end = 0
   for (let i = 0; i < nextTagPos; i++) {
     const p = tagPos[i] as { start: number, len: number }
     if (p.start + p.len > end) end = p.start + p.len
   }
-  const bytes = buffer.getBuffer(0, end)
+  const text = buffer.getBuffer(0, end).toString('latin1')
   for (let i = 0; i < nextTagPos; i++) {
     const p = tagPos[i] as { tag: number, start: number, len: number }
-    pairs[i] = [p.tag, bytes.toString('latin1', p.start, p.start + p.len)]
+    pairs[i] = [p.tag, text.slice(p.start, p.start + p.len)]
   }
   return pairs
 }
