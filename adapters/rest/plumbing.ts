@@ -53,7 +53,7 @@ const STATUS_REFUSALS: Record<number, Refusal> = { 400: 'invalid', 401: 'unautho
 /** Any error as a refusal: ours as they are, schema issues with their paths, fastify's by status, the rest as 500 without detail. */
 export function refusalOf (error: unknown, limits: RestLimits): MarketRefusal {
   if (error instanceof MarketRefusal) return error
-  if (error instanceof CtsValidationError) return new MarketRefusal('invalid', error.issues.map((i) => `${i.path}: ${i.message}`).join('; '))
+  if (error instanceof CtsValidationError) return new MarketRefusal('invalid', error.message)
   const status = (error as { statusCode?: unknown }).statusCode
   if (typeof status !== 'number' || status >= 500 || status < 400) return new MarketRefusal('internal', 'internal error')
   if (status === 413) return new MarketRefusal('tooLarge', `the body is larger than ${limits.bodyBytes} bytes`)
