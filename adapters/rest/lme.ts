@@ -15,8 +15,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { apply, type Command, type MarketMechanism } from '../../market/lme/index.js'
-import { MarketRefusal } from '../../market/lma/responses.js'
-import { restPlumbing } from './plumbing.js'
+import { invalidInput, restPlumbing } from './plumbing.js'
 import { DEFAULT_LIMITS, type RestLimits } from './limits.js'
 
 const Ticks = z.number().int().refine(Number.isSafeInteger, 'must be a safe integer')
@@ -61,7 +60,7 @@ export const lmeRoutes: FastifyPluginAsync<LmeRoutesOptions> = async (app, { cre
   const route = <S extends z.ZodType>(path: string, summary: string, schema: S, run: (body: z.infer<S>) => unknown) => {
     app.post(path, { schema: { summary, tags: ['lme'] } }, async (request) => {
       const body = schema.safeParse(request.body ?? {})
-      if (!body.success) throw new MarketRefusal('invalid', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+      if (!body.success) throw invalidInput(body.error)
       return run(body.data)
     })
   }

@@ -61,6 +61,11 @@ export function refusalOf (error: unknown, limits: RestLimits): MarketRefusal {
   return new MarketRefusal(STATUS_REFUSALS[status] ?? 'invalid', (error as Error).message)
 }
 
+/** A body a route's own zod schema refused: 400 naming each issue's path. */
+export function invalidInput (error: { issues: ReadonlyArray<{ path: readonly PropertyKey[], message: string }> }): MarketRefusal {
+  return new MarketRefusal('invalid', error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+}
+
 /**
  * A description every answer can carry: our own messages may quote the request (a parser's excerpt
  * cut inside a surrogate pair, a control character), and a CTS answer must hold storable text only.

@@ -10,7 +10,7 @@ import { z } from 'zod'
 import { fromXml, parsePayload, toXml } from '../../schemas/codec.js'
 import type { Payload } from '../../schemas/registry.js'
 import { MarketRefusal, type Refusal } from '../../market/lma/responses.js'
-import { restPlumbing } from './plumbing.js'
+import { invalidInput, restPlumbing } from './plumbing.js'
 import type { RestLimits } from './limits.js'
 import { Decimal, DateTime, Quantity } from '../../schemas/simple-types.js'
 import { TeuaError, type TransactiveEnergyUserAgent } from '../../market/teua/teua.js'
@@ -67,8 +67,8 @@ export const teuaRoutes: FastifyPluginAsync<TeuaRoutesOptions> = async (app, { t
   }, async (request, reply) => {
     const teua = teuaOf(request.params.partyID)
     const order = Order.safeParse(request.body)
-    if (!order.success) refuse('invalid', order.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
-    const { integralOnly, ...rest } = order.data!
+    if (!order.success) throw invalidInput(order.error)
+    const { integralOnly, ...rest } = order.data
     return await answered(reply, () => teua.tender(integralOnly === undefined ? rest : { ...rest, integralOnly }))
   })
 

@@ -19,7 +19,7 @@ import type { Answer, LocalMarketAgent, TransactionDelivery } from '../../../mar
 import type { PartyRecord } from '../../../market/lma/ledger.js'
 import { MarketRefusal } from '../../../market/lma/responses.js'
 import { CallbackSender } from '../callback-sender.js'
-import { restPlumbing } from '../plumbing.js'
+import { invalidInput, restPlumbing } from '../plumbing.js'
 import { DEFAULT_LIMITS, type RestLimits } from '../limits.js'
 import {
   acknowledged, EmlCancelTender, EmlCreateTender, PARTY_PREFIX, partyIDOf, PRICE_DIGITS, toCtsCancelTender, toCtsCreateTender,
@@ -77,7 +77,7 @@ export const emlCtsRoutes: FastifyPluginAsync<EmlCtsOptions> = async (app, { lma
     reply: FastifyReply, body: unknown, schema: z.ZodType<M>, run: (party: PartyRecord, message: M) => Promise<Answer>, back: (message: M, answer: Answer) => unknown
   ) => {
     const parsed = schema.safeParse(body)
-    if (!parsed.success) throw new MarketRefusal('invalid', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+    if (!parsed.success) throw invalidInput(parsed.error)
     const message = parsed.data
     const party = allowed.has(message.partyId.myUidId) ? lma.party(partyIDOf(message.partyId.myUidId)) : undefined
     if (party === undefined || party.canceledAt !== undefined) throw new MarketRefusal('forbidden', `party ${message.partyId.myUidId} is not an eml-cts party of this market`)
