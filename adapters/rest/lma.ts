@@ -15,7 +15,7 @@ import type { PayloadName } from '../../schemas/registry.js'
 import type { Answer, LocalMarketAgent } from '../../market/lma/lma.js'
 import type { PartyRecord } from '../../market/lma/ledger.js'
 import { MarketRefusal } from '../../market/lma/responses.js'
-import { restPlumbing } from './plumbing.js'
+import { restPlumbing, xmlRequestID } from './plumbing.js'
 import type { RestLimits } from './limits.js'
 
 export const TOKEN_HEADER = 'x-party-token'
@@ -54,8 +54,7 @@ export function send (request: FastifyRequest, reply: FastifyReply, answer: Answ
 /** What a refusal can echo of a body that may not have been read: its requestID (and, in JSON, the ids refusalAnswer looks for). */
 function rawBody (request: FastifyRequest): unknown {
   if (!request.xmlBody) return request.body
-  const requestID = /<(?:\w+:)?requestID>([^<]*)</.exec(String(request.body ?? ''))?.[1]
-  return { requestID }
+  return { requestID: xmlRequestID(request.body) }
 }
 
 /** The request payload a route takes, from its URL (/lma/{payload}). */

@@ -66,6 +66,11 @@ export function invalidInput (error: { issues: ReadonlyArray<{ path: readonly Pr
   return new MarketRefusal('invalid', error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
 }
 
+/** The requestID of an XML body, read without parsing it (for a refusal that echoes it); undefined if none. */
+export function xmlRequestID (body: unknown): string | undefined {
+  return /<(?:\w+:)?requestID>([^<]*)</.exec(String(body ?? ''))?.[1]
+}
+
 /**
  * A description every answer can carry: our own messages may quote the request (a parser's excerpt
  * cut inside a surrogate pair, a control character), and a CTS answer must hold storable text only.

@@ -10,7 +10,7 @@ import { z } from 'zod'
 import { fromXml, parsePayload, toXml } from '../../schemas/codec.js'
 import type { Payload } from '../../schemas/registry.js'
 import { MarketRefusal, type Refusal } from '../../market/lma/responses.js'
-import { invalidInput, restPlumbing } from './plumbing.js'
+import { invalidInput, restPlumbing, xmlRequestID } from './plumbing.js'
 import type { RestLimits } from './limits.js'
 import { Decimal, DateTime, Quantity } from '../../schemas/simple-types.js'
 import { TeuaError, type TransactiveEnergyUserAgent } from '../../market/teua/teua.js'
@@ -26,7 +26,7 @@ export interface TeuaRoutesOptions {
 function createdTransactionRefusal (request: FastifyRequest, refusal: MarketRefusal): Payload<'eiCreatedTransaction'> {
   const body = (request.xmlBody ? {} : request.body ?? {}) as Record<string, unknown>
   const text = (value: unknown, fallback: string) => typeof value === 'string' && value !== '' ? value : fallback
-  const xmlID = request.xmlBody ? /<(?:\w+:)?requestID>([^<]*)</.exec(String(request.body ?? ''))?.[1] : undefined
+  const xmlID = request.xmlBody ? xmlRequestID(request.body) : undefined
   return {
     counterPartyID: text(body.counterPartyID, 'unknown'), partyID: (request.params as { partyID?: string }).partyID ?? 'unknown',
     eiResponse: { responseCode: refusal.responseCode, responseDescription: refusal.message, refID: text(xmlID ?? body.requestID, 'unknown'), createdDateTime: new Date().toISOString() }
