@@ -5,7 +5,8 @@
  */
 import { InvalidArgumentError } from 'commander'
 
-function wholeNumberIn (min: number, max: number, what: string): (value: string) => number {
+/** A parser of whole numbers from min to max; refused with `${what} from ${min} to ${max}`. */
+export function wholeNumberIn (min: number, max: number, what: string): (value: string) => number {
   return (value: string): number => {
     const n = Number(value)
     if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${what} from ${min} to ${max}`)

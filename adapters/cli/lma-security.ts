@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { BlockList } from 'node:net'
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { addNetwork, type CallbackPolicyOptions } from '../rest/callback-sender.js'
+import { wholeNumberIn } from './arguments.js'
 import { OPEN_ENROLMENT, secretEnrolment, type EnrolmentPolicy } from '../../market/lma/enrolment.js'
 
 export interface SecuritySettings {
@@ -27,14 +28,6 @@ function networks (value: string): string[] {
   return list
 }
 
-function wholeNumber (min: number, max: number, what: string) {
-  return (value: string): number => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${what}: a whole number from ${min} to ${max}`)
-    return n
-  }
-}
-
 export function securityOptions (command: Command): Command {
   return command
     .addOption(new Option('--enrolment <policy>', 'who may register: open (anyone) or secret (the parties in --enrolment-secrets, each with its secret in the enrolment-secret header)').choices(['open', 'secret']).default(env.ENROLMENT ?? 'open'))
@@ -42,8 +35,8 @@ export function securityOptions (command: Command): Command {
     .option('--reserved-party-ids <ids>', 'comma-separated party ids nobody may register (besides the LMA\'s own, lma, and with --eml-cts every eml-cts-*); prefix* reserves every id starting so', env.RESERVED_PARTY_IDS ?? '')
     .option('--callback-allow <networks>', 'comma-separated networks (CIDR) callbacks may reach; default any not denied', networks, env.CALLBACK_ALLOW === undefined ? [] : networks(env.CALLBACK_ALLOW))
     .option('--callback-deny <networks>', 'comma-separated networks (CIDR) callbacks may not reach, besides the always-denied link-local and metadata ones; e.g. 127.0.0.0/8,::1/128 to deny loopback', networks, env.CALLBACK_DENY === undefined ? [] : networks(env.CALLBACK_DENY))
-    .option('--callback-timeout <seconds>', 'seconds a callback has to answer a delivery', wholeNumber(1, 300, '--callback-timeout'), Number(env.CALLBACK_TIMEOUT ?? 5))
-    .option('--callback-max-bytes <bytes>', 'the largest answer a callback may give', wholeNumber(1024, 16 * 1024 * 1024, '--callback-max-bytes'), Number(env.CALLBACK_MAX_BYTES ?? 65536))
+    .option('--callback-timeout <seconds>', 'seconds a callback has to answer a delivery', wholeNumberIn(1, 300, '--callback-timeout: a whole number'), Number(env.CALLBACK_TIMEOUT ?? 5))
+    .option('--callback-max-bytes <bytes>', 'the largest answer a callback may give', wholeNumberIn(1024, 16 * 1024 * 1024, '--callback-max-bytes: a whole number'), Number(env.CALLBACK_MAX_BYTES ?? 65536))
     .option('--public-owners', 'public market data (REST book snapshots and the ticker tape) names each order\'s party and tenderID; FIX market data is top of book only', env.PUBLIC_OWNERS === '1' || env.PUBLIC_OWNERS === 'true')
 }
 
