@@ -34,7 +34,7 @@ import { callbackURIProblem } from './callback-uri.js'
 import { checkEnrolment, OPEN_ENROLMENT, type EnrolmentPolicy } from './enrolment.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
 import { bodyHash, firstUnstorable } from './request-body.js'
-import { MAX_ID_LENGTH, unstorable } from '../../schemas/simple-types.js'
+import { Uid } from '../../schemas/simple-types.js'
 import { durationMs, systemClock, utc, type Clock } from './time.js'
 import { checkHorizon, checkTenderCount, DEFAULT_ORDER_ENTRY_LIMITS, type OrderEntryLimits } from './limits.js'
 
@@ -1091,7 +1091,7 @@ export class LocalMarketAgent {
     const now = this.clock.now()
     const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
     // Echoed from a body that may not have passed its checks: only an id the answer's own schema takes.
-    const id = (value: unknown) => typeof value === 'string' && value !== '' && value.length <= MAX_ID_LENGTH && unstorable(value) === undefined ? value : 'unknown'
+    const id = (value: unknown) => Uid.safeParse(value).success ? value as string : 'unknown'
     const requestID = id(raw.requestID)
     const response = eiResponse(requestID, refusal.responseCode, refusal.message, now)
     const partyID = id(raw.partyID)
