@@ -358,14 +358,11 @@ export class LocalMarketAgent {
     const refusal = new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed')
     for (const m of failed) m.reject(refusal)
     this.log('error', 'ledger write failed', { error: String(last), refused: failed.length, written: members.length - failed.length })
-    if (failed.every((m) => m.undo !== undefined)) {
-      for (const m of failed.reverse()) m.undo!()
-      return
-    }
-    // A failed change moved books: the memory of their markets is ahead of the ledger. Those
-    // markets refuse changes until they are reloaded from the ledger; the others trade on. Failed
-    // changes that can be undone (an acknowledgement beside them) are undone first.
+    // Failed changes that can be undone are undone, latest first; if all could, memory is as the ledger.
     for (const m of [...failed].reverse()) m.undo?.()
+    if (failed.every((m) => m.undo !== undefined)) return
+    // A failed change moved books: the memory of their markets is ahead of the ledger. Those
+    // markets refuse changes until they are reloaded from the ledger; the others trade on.
     const markets = new Set(failed.flatMap((m) => marketsOf(m.batch)))
     const parties = new Set(failed.flatMap((m) => m.batch.parties.map((p) => p.partyID)))
     for (const m of markets) this.recovering.add(m)
