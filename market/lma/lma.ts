@@ -445,7 +445,8 @@ export class LocalMarketAgent {
     const bad = firstUnstorable(body)
     if (bad !== undefined) throw new MarketRefusal('invalid', `${bad.path}: ${bad.why}`)
     const key = requestID === undefined ? undefined : `${partyID}\u0000${requestID}`
-    const hash = bodyHash(payload, body)
+    // Only a request with a requestID is remembered, so only its body is hashed.
+    const hash = key === undefined ? '' : bodyHash(payload, body)
     const step = await this.exclusive(async () => {
       this.assertAvailable()
       const earlier = key === undefined ? undefined : this.answered.get(key)
