@@ -725,7 +725,7 @@ export class LocalMarketAgent {
       if (!party.marketContexts.includes(market.marketContext)) throw new MarketRefusal('forbidden', `eiTender[${i}]: ${party.partyID} is not registered for ${market.marketContext}`)
       this.assertInService(market.marketContext, `eiTender[${i}].product.marketContext`)
       const orders = market.intervalOrders(product, now, `eiTender[${i}].product`)
-      for (const o of orders) checkHorizon(o.instrument.dtStart, now, market.rules.deliveryHorizon ?? limits.deliveryHorizon, `eiTender[${i}].product`)
+      checkHorizon(orders.map((o) => o.instrument.dtStart), now, market.rules.deliveryHorizon ?? limits.deliveryHorizon, `eiTender[${i}].product`)
       const stream = (product.intervals?.length ?? 0) > 0
       const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
       for (const id of stream ? [tenderID, ...ids] : ids) {
