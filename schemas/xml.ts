@@ -37,9 +37,14 @@ function decodeReferences (text: string): string {
   if (!text.includes('&')) return text
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (whole, ref: string) => {
     if (!ref.startsWith('#')) return PREDEFINED[ref]!
-    const cp = ref.startsWith('#x') ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10)
+    const cp = codePointOf(ref.slice(1))
     return isXmlChar(cp) ? String.fromCodePoint(cp) : whole
   })
+}
+
+/** The code point a numeric character reference names, from what follows its `&#`: `x41` or `65`. */
+function codePointOf (ref: string): number {
+  return ref.startsWith('x') ? Number.parseInt(ref.slice(1), 16) : Number.parseInt(ref, 10)
 }
 
 /** XML 1.0 §2.2 Char: what a character reference may name. */
@@ -50,8 +55,7 @@ function isXmlChar (cp: number): boolean {
 /** Refuses a numeric character reference to a character XML forbids (NUL, C0 controls, surrogates), naming where it is. */
 function checkCharacterReferences (xml: string): void {
   for (const m of xml.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
-    const cp = m[1]!.startsWith('x') ? Number.parseInt(m[1]!.slice(1), 16) : Number.parseInt(m[1]!, 10)
-    if (isXmlChar(cp)) continue
+    if (isXmlChar(codePointOf(m[1]!))) continue
     const before = xml.slice(0, m.index)
     const line = before.split('\n').length
     fail('/', `malformed XML at line ${line}, column ${m.index - before.lastIndexOf('\n')}: ${m[0]} is not a character XML allows`)

@@ -22,9 +22,11 @@ export function checkTenderCount (products: Array<{ intervals?: unknown[] | unde
   }
 }
 
-/** Refuses (422) an interval starting further ahead of now than the horizon. */
-export function checkHorizon (intervalStart: string, now: Date, horizon: string, path: string): void {
-  if (new Date(intervalStart).getTime() - now.getTime() > durationMs(horizon)) {
-    throw new MarketRefusal('rejected', `${path}: the interval starting ${intervalStart} is beyond this market's delivery horizon of ${horizon} from now`)
+/** Refuses (422) the first interval starting further ahead of now than the horizon (parsed once per call, not per interval). */
+export function checkHorizon (intervalStarts: readonly string[], now: Date, horizon: string, path: string): void {
+  const latest = now.getTime() + durationMs(horizon)
+  const beyond = intervalStarts.find((start) => new Date(start).getTime() > latest)
+  if (beyond !== undefined) {
+    throw new MarketRefusal('rejected', `${path}: the interval starting ${beyond} is beyond this market's delivery horizon of ${horizon} from now`)
   }
 }

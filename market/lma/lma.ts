@@ -34,7 +34,7 @@ import { callbackURIProblem } from './callback-uri.js'
 import { checkEnrolment, OPEN_ENROLMENT, type EnrolmentPolicy } from './enrolment.js'
 import { MarketRefusal, okResponse, RESPONSE_CODES, eiResponse } from './responses.js'
 import { bodyHash, firstUnstorable } from './request-body.js'
-import { MAX_ID_LENGTH, unstorable } from '../../schemas/simple-types.js'
+import { Uid } from '../../schemas/simple-types.js'
 import { durationMs, systemClock, utc, type Clock } from './time.js'
 import { checkHorizon, checkTenderCount, DEFAULT_ORDER_ENTRY_LIMITS, type OrderEntryLimits } from './limits.js'
 
@@ -358,14 +358,11 @@ export class LocalMarketAgent {
     const refusal = new MarketRefusal('unavailable', 'the ledger could not record the request; nothing was changed')
     for (const m of failed) m.reject(refusal)
     this.log('error', 'ledger write failed', { error: String(last), refused: failed.length, written: members.length - failed.length })
-    if (failed.every((m) => m.undo !== undefined)) {
-      for (const m of failed.reverse()) m.undo!()
-      return
-    }
-    // A failed change moved books: the memory of their markets is ahead of the ledger. Those
-    // markets refuse changes until they are reloaded from the ledger; the others trade on. Failed
-    // changes that can be undone (an acknowledgement beside them) are undone first.
+    // Failed changes that can be undone are undone, latest first; if all could, memory is as the ledger.
     for (const m of [...failed].reverse()) m.undo?.()
+    if (failed.every((m) => m.undo !== undefined)) return
+    // A failed change moved books: the memory of their markets is ahead of the ledger. Those
+    // markets refuse changes until they are reloaded from the ledger; the others trade on.
     const markets = new Set(failed.flatMap((m) => marketsOf(m.batch)))
     const parties = new Set(failed.flatMap((m) => m.batch.parties.map((p) => p.partyID)))
     for (const m of markets) this.recovering.add(m)
@@ -448,7 +445,8 @@ export class LocalMarketAgent {
     const bad = firstUnstorable(body)
     if (bad !== undefined) throw new MarketRefusal('invalid', `${bad.path}: ${bad.why}`)
     const key = requestID === undefined ? undefined : `${partyID}\u0000${requestID}`
-    const hash = bodyHash(payload, body)
+    // Only a request with a requestID is remembered, so only its body is hashed.
+    const hash = key === undefined ? '' : bodyHash(payload, body)
     const step = await this.exclusive(async () => {
       this.assertAvailable()
       const earlier = key === undefined ? undefined : this.answered.get(key)
@@ -727,7 +725,7 @@ export class LocalMarketAgent {
       if (!party.marketContexts.includes(market.marketContext)) throw new MarketRefusal('forbidden', `eiTender[${i}]: ${party.partyID} is not registered for ${market.marketContext}`)
       this.assertInService(market.marketContext, `eiTender[${i}].product.marketContext`)
       const orders = market.intervalOrders(product, now, `eiTender[${i}].product`)
-      for (const o of orders) checkHorizon(o.instrument.dtStart, now, market.rules.deliveryHorizon ?? limits.deliveryHorizon, `eiTender[${i}].product`)
+      checkHorizon(orders.map((o) => o.instrument.dtStart), now, market.rules.deliveryHorizon ?? limits.deliveryHorizon, `eiTender[${i}].product`)
       const stream = (product.intervals?.length ?? 0) > 0
       const ids = stream ? orders.map((o) => `${tenderID}.${o.uid ?? o.index}`) : [tenderID]
       for (const id of stream ? [tenderID, ...ids] : ids) {
@@ -1091,7 +1089,7 @@ export class LocalMarketAgent {
     const now = this.clock.now()
     const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
     // Echoed from a body that may not have passed its checks: only an id the answer's own schema takes.
-    const id = (value: unknown) => typeof value === 'string' && value !== '' && value.length <= MAX_ID_LENGTH && unstorable(value) === undefined ? value : 'unknown'
+    const id = (value: unknown) => Uid.safeParse(value).success ? value as string : 'unknown'
     const requestID = id(raw.requestID)
     const response = eiResponse(requestID, refusal.responseCode, refusal.message, now)
     const partyID = id(raw.partyID)
