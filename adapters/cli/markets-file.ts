@@ -8,7 +8,10 @@ import { MarketRules } from '../../schemas/extensions.js'
 import type { MarketDefinition } from '../../market/lma/markets.js'
 import { DEMO_MARKET } from './demo.js'
 
-const Markets = z.array(MarketRules.extend({ selfTrade: z.enum(['cancelResting', 'cancelIncoming', 'allow']).optional(), lmeUrl: z.url().optional(), deliveryHorizon: z.string().optional() })).min(1)
+/** A market's self-trade policy (market/lme SelfTradePolicy), as the CLI and markets files name it. */
+export const SelfTrade = z.enum(['cancelResting', 'cancelIncoming', 'allow'])
+
+const Markets = z.array(MarketRules.extend({ selfTrade: SelfTrade.optional(), lmeUrl: z.url().optional(), deliveryHorizon: z.string().optional() })).min(1)
 
 export function readMarketsFile (file: string | undefined): MarketDefinition[] {
   return file === undefined ? [DEMO_MARKET] : Markets.parse(JSON.parse(readFileSync(file, 'utf8')))

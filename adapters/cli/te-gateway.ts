@@ -26,7 +26,7 @@ import { intervalCount, minutes, port, seconds } from './arguments.js'
 import { FixEmaConfig, LiquiditySpec, readFixEmaFile, ReportingSpec, startFixEma, startFixVenue, type ReportingSession } from './fix.js'
 import { fixSessionCommand } from '../fix/session/cli.js'
 import { ledgerCommand } from './ledger.js'
-import { readMarketsFile } from './markets-file.js'
+import { readMarketsFile, SelfTrade } from './markets-file.js'
 import { jsonLog } from '../fix/session/log.js'
 import { openDatabase } from '../postgres/database.js'
 import { startParticipants } from './participants.js'
@@ -260,7 +260,7 @@ program.command('lme')
   .option('--log-level <level>', 'pino log level', env.LOG_LEVEL ?? 'info')
   .action(async (o: { port: number, host: string, mechanism: string, selfTrade: string, logLevel: string }) => {
     const kind = z.enum(['continuous', 'callAuction']).parse(o.mechanism)
-    const selfTrade = z.enum(['cancelResting', 'cancelIncoming', 'allow']).parse(o.selfTrade)
+    const selfTrade = SelfTrade.parse(o.selfTrade)
     const app = Fastify({ logger: { level: o.logLevel }, ...serverOptions(DEFAULT_LIMITS) })
     await app.register(lmeRoutes, { create: () => createMechanism({ kind, selfTrade }), limits: DEFAULT_LIMITS })
     app.get('/health', async () => ({ status: 'ok' }))
