@@ -10,7 +10,7 @@
  * message costs one pass over its fields with map lookups.
  */
 import type { FixDefinitions } from 'jspurefix'
-import { RejectReason } from './fix-constants.js'
+import { RejectReason, rejectText } from './fix-constants.js'
 import type { FieldPair } from './received.js'
 
 export interface FieldProblem {
@@ -20,25 +20,8 @@ export interface FieldProblem {
   text: string
 }
 
-/** QuickFIX's Text for each SessionRejectReason. */
-export const REJECT_TEXT: Readonly<Record<number, string>> = {
-  0: 'Invalid tag number',
-  1: 'Required tag missing',
-  2: 'Tag not defined for this message type',
-  3: 'Undefined Tag',
-  4: 'Tag specified without a value',
-  5: 'Value is incorrect (out of range) for this tag',
-  6: 'Incorrect data format for value',
-  9: 'CompID problem',
-  10: 'SendingTime accuracy problem',
-  11: 'Invalid MsgType',
-  13: 'Tag appears more than once',
-  14: 'Tag specified out of required order',
-  16: 'Incorrect NumInGroup count for repeating group'
-}
-
 function problem (reason: number, refTagId?: number): FieldProblem {
-  return { reason, refTagId, text: REJECT_TEXT[reason] ?? `SessionRejectReason ${reason}` }
+  return { reason, refTagId, text: rejectText(reason) }
 }
 
 const TRAILER = new Set([93, 89, 10])
