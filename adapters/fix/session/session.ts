@@ -591,10 +591,12 @@ export class GatewaySession extends AsciiSession {
    * reads another tag, so it is looked for in the text as received, only once a check has failed.
    */
   private nonNumericTag (): HeaderProblem | null {
-    const bad = /(?:^|\|)([^|=]*[^0-9|=][^|=]*)=/.exec(this.lastDecoded)
+    // Field by field, not one regular expression over the text: that one backtracked quadratically
+    // on a long field without "=" (a peer's 1 MB frame would have held the process for minutes).
+    const bad = nonNumericTagIn(this.lastDecoded)
     if (bad === null) return null
-    const tag = Number(bad[1])
-    return { reason: RejectReason.InvalidTagNumber, refTagId: Number.isFinite(tag) ? tag : 0, text: rejectText(RejectReason.InvalidTagNumber), detail: `Invalid tag ${bad[1] ?? ''}`, thenLogout: false }
+    const tag = Number(bad)
+    return { reason: RejectReason.InvalidTagNumber, refTagId: Number.isFinite(tag) ? tag : 0, text: rejectText(RejectReason.InvalidTagNumber), detail: `Invalid tag ${bad}`, thenLogout: false }
   }
 
   /** A bad header: Reject (the MsgSeqNum counts if it was the expected one), Logout if FIX says so. */
@@ -863,3 +865,13 @@ function reverseRoute (fields: readonly FieldPair[]): ILooseObject | null {
   }
   return route
 }
+
+/** The first tag in `text` ('|'-delimited fields) that is not all digits, or null. */
+function nonNumericTagIn (text: string): string | null {
+  for (const field of text.split('|')) {
+    const eq = field.indexOf('=')
+    if (eq > 0 && !ALL_DIGITS.test(field.slice(0, eq))) return field.slice(0, eq)
+  }
+  return null
+}
+const ALL_DIGITS = /^\d+$/
