@@ -29,7 +29,8 @@ const FRAMING = new Set([8, 9, 35])
 
 const INT = /^-?\d+$/
 const NON_NEGATIVE_INT = /^\d+$/
-const DECIMAL = /^-?(\d+\.?\d*|\.\d+)$/
+// One way to match each value: (\d+\.?\d*) backtracked quadratically on a long run of digits ending badly.
+const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/
 const UTC_TIMESTAMP = /^\d{8}-\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
 const UTC_TIME_ONLY = /^\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
 const DATE = /^\d{8}$/
