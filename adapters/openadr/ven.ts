@@ -191,9 +191,7 @@ export class OadrVen {
     const reports = this.requireReports()
     const { trades, usage } = this.specifiers()
     const registered = await this.expect('EiReport', registerReport(randomUUID(), this.requireVenID(), trades, reports.market, new Date().toISOString(), usage), 'oadrRegisteredReport')
-    // The trades report if the VTN asks for it; else, if it asks for that, the usage report (energy only).
-    const requests = reportRequestsOf(registered)
-    this.reportRequest = requests.find((r) => r.reportSpecifierID === trades) ?? requests.find((r) => r.reportSpecifierID === usage)
+    this.reportRequest = this.ourRequest(reportRequestsOf(registered), (r) => r.reportSpecifierID)
     if (this.reportRequest !== undefined) await this.send('EiReport', createdReport(randomUUID(), this.requireVenID(), [this.reportRequest.reportRequestID]))
     return this.reportRequest
   }
@@ -201,6 +199,12 @@ export class OadrVen {
   /** This VEN's report specifiers: the trades report, and the TELEMETRY_USAGE report of the same trades' energy. */
   private specifiers (): { trades: string, usage: string } {
     return { trades: `${this.requireVenID()}-trades`, usage: `${this.requireVenID()}-usage` }
+  }
+
+  /** Of the VTN's report requests, the trades report's if it asks for it; else the usage report's (energy only), if it asks for that. */
+  private ourRequest<T> (requests: readonly T[], specifierOf: (request: T) => string): T | undefined {
+    const { trades, usage } = this.specifiers()
+    return requests.find((r) => specifierOf(r) === trades) ?? requests.find((r) => specifierOf(r) === usage)
   }
 
   /** Whether the VTN takes the trades only as TELEMETRY_USAGE (energy, without prices). */
@@ -329,7 +333,7 @@ export class OadrVen {
       case 'oadrCreateReport': {
         const m = payload.message
         const { trades, usage } = this.specifiers()
-        const ours = m.oadrReportRequest.find((r) => r.reportSpecifier.reportSpecifierID === trades) ?? m.oadrReportRequest.find((r) => r.reportSpecifier.reportSpecifierID === usage)
+        const ours = this.ourRequest(m.oadrReportRequest, (r) => r.reportSpecifier.reportSpecifierID)
         if (ours !== undefined && this.options.reports !== undefined) this.reportRequest = { reportRequestID: ours.reportRequestID, reportSpecifierID: ours.reportSpecifier.reportSpecifierID }
         const unknown = m.oadrReportRequest.filter((r) => ![trades, usage].includes(r.reportSpecifier.reportSpecifierID) || this.options.reports === undefined).map((r) => r.reportSpecifier.reportSpecifierID)
         await this.send('EiReport', build('oadrCreatedReport', {

@@ -10,7 +10,7 @@
  * message costs one pass over its fields with map lookups.
  */
 import type { FixDefinitions } from 'jspurefix'
-import { RejectReason } from './fix-constants.js'
+import { RejectReason, rejectText } from './fix-constants.js'
 import type { FieldPair } from './received.js'
 
 export interface FieldProblem {
@@ -20,25 +20,8 @@ export interface FieldProblem {
   text: string
 }
 
-/** QuickFIX's Text for each SessionRejectReason. */
-export const REJECT_TEXT: Readonly<Record<number, string>> = {
-  0: 'Invalid tag number',
-  1: 'Required tag missing',
-  2: 'Tag not defined for this message type',
-  3: 'Undefined Tag',
-  4: 'Tag specified without a value',
-  5: 'Value is incorrect (out of range) for this tag',
-  6: 'Incorrect data format for value',
-  9: 'CompID problem',
-  10: 'SendingTime accuracy problem',
-  11: 'Invalid MsgType',
-  13: 'Tag appears more than once',
-  14: 'Tag specified out of required order',
-  16: 'Incorrect NumInGroup count for repeating group'
-}
-
 function problem (reason: number, refTagId?: number): FieldProblem {
-  return { reason, refTagId, text: REJECT_TEXT[reason] ?? `SessionRejectReason ${reason}` }
+  return { reason, refTagId, text: rejectText(reason) }
 }
 
 const TRAILER = new Set([93, 89, 10])
@@ -46,7 +29,8 @@ const FRAMING = new Set([8, 9, 35])
 
 const INT = /^-?\d+$/
 const NON_NEGATIVE_INT = /^\d+$/
-const DECIMAL = /^-?(\d+\.?\d*|\.\d+)$/
+// One way to match each value: (\d+\.?\d*) backtracked quadratically on a long run of digits ending badly.
+const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/
 const UTC_TIMESTAMP = /^\d{8}-\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
 const UTC_TIME_ONLY = /^\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
 const DATE = /^\d{8}$/

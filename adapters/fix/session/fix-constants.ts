@@ -55,3 +55,24 @@ export const RejectReason = {
   TagOutOfRequiredOrder: 14,
   IncorrectNumInGroupCount: 16
 } as const
+
+/** QuickFIX's Text for each SessionRejectReason. */
+const REJECT_TEXT: Readonly<Record<number, string>> = {
+  0: 'Invalid tag number',
+  1: 'Required tag missing',
+  2: 'Tag not defined for this message type',
+  3: 'Undefined Tag',
+  4: 'Tag specified without a value',
+  5: 'Value is incorrect (out of range) for this tag',
+  6: 'Incorrect data format for value',
+  9: 'CompID problem',
+  10: 'SendingTime accuracy problem',
+  11: 'Invalid MsgType',
+  13: 'Tag appears more than once',
+  14: 'Tag specified out of required order',
+  16: 'Incorrect NumInGroup count for repeating group'
+}
+
+export function rejectText (reason: number): string {
+  return REJECT_TEXT[reason] ?? `SessionRejectReason ${reason}`
+}

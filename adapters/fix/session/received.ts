@@ -49,20 +49,18 @@ export function lazyReceivedMessage (msgType: string, seqNum: number, possDup: b
   let source: MsgView | null = view
   let typed: ILooseObject | null = null
   let pairs: FieldPair[] | null = null
+  const list = (): FieldPair[] => (pairs ??= source === null ? [] : fieldPairs(source))
   const message = { msgType, seqNum, possDup, text } as ReceivedMessage
   Object.defineProperty(message, 'fieldList', {
     enumerable: false,
-    get (): FieldPair[] {
-      pairs ??= source === null ? [] : fieldPairs(source)
-      return pairs
-    }
+    get: list
   })
   // An own enumerable getter, so that spreading or comparing the message still sees `fields`.
   Object.defineProperty(message, 'fields', {
     enumerable: true,
     get (): ILooseObject {
       if (typed === null) {
-        pairs ??= source === null ? [] : fieldPairs(source)
+        list() // taken before the view is let go
         typed = (source?.toObject() ?? {}) as ILooseObject
         source = null
       }

@@ -23,10 +23,10 @@ import 'reflect-metadata'
 import type { Writable } from 'node:stream'
 import { AsciiSession, SessionState } from 'jspurefix'
 import type { IJsFixConfig, ILooseObject, MsgTransport, MsgView, SendCallback } from 'jspurefix'
-import { AdminMsgType, isAdmin, RejectReason, Tag } from './fix-constants.js'
+import { AdminMsgType, isAdmin, RejectReason, rejectText, Tag } from './fix-constants.js'
 import { EncodeGuard } from './encode-guard.js'
 import { fieldPairs, lazyReceivedMessage, type FieldPair } from './received.js'
-import { DictionaryCheck, REJECT_TEXT } from './dictionary-check.js'
+import { DictionaryCheck } from './dictionary-check.js'
 import { allowRawBodies, rawBody } from './raw-body.js'
 import { MissingTags } from './missing-tags.js'
 import { ReplayPlanner } from './replay.js'
@@ -506,7 +506,7 @@ export class GatewaySession extends AsciiSession {
     if (!Number.isInteger(newSeqNo) || newSeqNo < expected) {
       // QuickFIX names no RefTagID here.
       this.rejectWith(Number.isInteger(seqNum) ? seqNum : 0, AdminMsgType.SequenceReset, {
-        reason: RejectReason.ValueIsIncorrect, thenLogout: false, text: REJECT_TEXT[RejectReason.ValueIsIncorrect] as string,
+        reason: RejectReason.ValueIsIncorrect, thenLogout: false, text: rejectText(RejectReason.ValueIsIncorrect),
         detail: `NewSeqNo ${view.getString(Tag.NewSeqNo) ?? '(none)'} is lower than expected ${expected}`
       })
       return
@@ -574,14 +574,14 @@ export class GatewaySession extends AsciiSession {
 
   private dictionaryProblem (msgType: string, view: MsgView, fields: readonly FieldPair[]): HeaderProblem | null {
     if (view.segment.set === null || view.segment.set === undefined || this.config.definitions.message.get(msgType) === undefined) {
-      return { reason: RejectReason.InvalidMsgType, text: REJECT_TEXT[RejectReason.InvalidMsgType] as string, detail: `Invalid MsgType ${msgType}`, thenLogout: false }
+      return { reason: RejectReason.InvalidMsgType, text: rejectText(RejectReason.InvalidMsgType), detail: `Invalid MsgType ${msgType}`, thenLogout: false }
     }
     const found = this.checks.content(msgType, fields, this.config.description.BeginString === 'FIXT.1.1' && isAdmin(msgType))
     if (found !== null) return this.nonNumericTag() ?? { ...found, thenLogout: false }
     // Required fields inside required components: jspurefix's view knows the nesting.
     const missing = this.missingTags.of(msgType, view)
     if (missing.length > 0) {
-      return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: REJECT_TEXT[RejectReason.RequiredTagMissing] as string, detail: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
+      return { reason: RejectReason.RequiredTagMissing, refTagId: missing[0] ?? 0, text: rejectText(RejectReason.RequiredTagMissing), detail: `Required tag missing: ${missing.join(', ')}`, thenLogout: false }
     }
     return null
   }
@@ -591,10 +591,12 @@ export class GatewaySession extends AsciiSession {
    * reads another tag, so it is looked for in the text as received, only once a check has failed.
    */
   private nonNumericTag (): HeaderProblem | null {
-    const bad = /(?:^|\|)([^|=]*[^0-9|=][^|=]*)=/.exec(this.lastDecoded)
+    // Field by field, not one regular expression over the text: that one backtracked quadratically
+    // on a long field without "=" (a peer's 1 MB frame would have held the process for minutes).
+    const bad = nonNumericTagIn(this.lastDecoded)
     if (bad === null) return null
-    const tag = Number(bad[1])
-    return { reason: RejectReason.InvalidTagNumber, refTagId: Number.isFinite(tag) ? tag : 0, text: REJECT_TEXT[RejectReason.InvalidTagNumber] as string, detail: `Invalid tag ${bad[1] ?? ''}`, thenLogout: false }
+    const tag = Number(bad)
+    return { reason: RejectReason.InvalidTagNumber, refTagId: Number.isFinite(tag) ? tag : 0, text: rejectText(RejectReason.InvalidTagNumber), detail: `Invalid tag ${bad}`, thenLogout: false }
   }
 
   /** A bad header: Reject (the MsgSeqNum counts if it was the expected one), Logout if FIX says so. */
@@ -863,3 +865,13 @@ function reverseRoute (fields: readonly FieldPair[]): ILooseObject | null {
   }
   return route
 }
+
+/** The first tag in `text` ('|'-delimited fields) that is not all digits, or null. */
+function nonNumericTagIn (text: string): string | null {
+  for (const field of text.split('|')) {
+    const eq = field.indexOf('=')
+    if (eq > 0 && !ALL_DIGITS.test(field.slice(0, eq))) return field.slice(0, eq)
+  }
+  return null
+}
+const ALL_DIGITS = /^\d+$/

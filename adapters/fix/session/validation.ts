@@ -3,7 +3,7 @@
  * accuracy, PossDupFlag with OrigSendingTime. Each returns what to tell the counterparty (a
  * Reject's fields, and whether the session must then log out), or null when the header is fine.
  */
-import { RejectReason, Tag } from './fix-constants.js'
+import { RejectReason, rejectText, Tag } from './fix-constants.js'
 
 export interface HeaderProblem {
   reason: number
@@ -23,21 +23,21 @@ export const DEFAULT_SENDING_TIME_TOLERANCE_MS = 120_000
 /** SenderCompID/TargetCompID as seen from our side: theirs is our target, ours their target. */
 export function compIdProblem (senderCompId: string | null, targetCompId: string | null, expected: { ours: string, theirs: string }): HeaderProblem | null {
   if (senderCompId !== expected.theirs) {
-    return { reason: RejectReason.CompIdProblem, text: 'CompID problem', detail: `CompID problem: SenderCompID ${senderCompId ?? '(none)'}, expecting ${expected.theirs}`, thenLogout: true }
+    return { reason: RejectReason.CompIdProblem, text: rejectText(RejectReason.CompIdProblem), detail: `CompID problem: SenderCompID ${senderCompId ?? '(none)'}, expecting ${expected.theirs}`, thenLogout: true }
   }
   if (targetCompId !== expected.ours) {
-    return { reason: RejectReason.CompIdProblem, text: 'CompID problem', detail: `CompID problem: TargetCompID ${targetCompId ?? '(none)'}, expecting ${expected.ours}`, thenLogout: true }
+    return { reason: RejectReason.CompIdProblem, text: rejectText(RejectReason.CompIdProblem), detail: `CompID problem: TargetCompID ${targetCompId ?? '(none)'}, expecting ${expected.ours}`, thenLogout: true }
   }
   return null
 }
 
 export function sendingTimeProblem (sendingTime: Date | null, now: Date, toleranceMs: number): HeaderProblem | null {
   if (sendingTime === null || Number.isNaN(sendingTime.getTime())) {
-    return { reason: RejectReason.RequiredTagMissing, refTagId: Tag.SendingTime, text: 'Required tag missing', detail: 'SendingTime missing or not a UTCTimestamp', thenLogout: false }
+    return { reason: RejectReason.RequiredTagMissing, refTagId: Tag.SendingTime, text: rejectText(RejectReason.RequiredTagMissing), detail: 'SendingTime missing or not a UTCTimestamp', thenLogout: false }
   }
   const offMs = Math.abs(now.getTime() - sendingTime.getTime())
   if (offMs > toleranceMs) {
-    return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem', detail: `SendingTime accuracy problem: ${Math.round(offMs / 1000)} s off, tolerance ${toleranceMs / 1000} s`, thenLogout: true }
+    return { reason: RejectReason.SendingTimeAccuracyProblem, text: rejectText(RejectReason.SendingTimeAccuracyProblem), detail: `SendingTime accuracy problem: ${Math.round(offMs / 1000)} s off, tolerance ${toleranceMs / 1000} s`, thenLogout: true }
   }
   return null
 }
@@ -51,10 +51,10 @@ export function possDupProblem (msgType: string, possDup: boolean, origSendingTi
   if (!possDup) return null
   if (origSendingTime === null) {
     if (msgType === '4') return null
-    return { reason: RejectReason.RequiredTagMissing, refTagId: Tag.OrigSendingTime, text: 'Required tag missing', detail: 'PossDupFlag=Y without OrigSendingTime', thenLogout: false }
+    return { reason: RejectReason.RequiredTagMissing, refTagId: Tag.OrigSendingTime, text: rejectText(RejectReason.RequiredTagMissing), detail: 'PossDupFlag=Y without OrigSendingTime', thenLogout: false }
   }
   if (sendingTime !== null && origSendingTime.getTime() > sendingTime.getTime()) {
-    return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem', detail: 'OrigSendingTime is later than SendingTime', thenLogout: true }
+    return { reason: RejectReason.SendingTimeAccuracyProblem, text: rejectText(RejectReason.SendingTimeAccuracyProblem), detail: 'OrigSendingTime is later than SendingTime', thenLogout: true }
   }
   return null
 }
